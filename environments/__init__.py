@@ -1,0 +1,3 @@
+"""Built-in environment families (``agentgym.environments``); importing this registers them."""
+
+from agentgym.environments import puzzles as _puzzles  # noqa: F401  (registers puzzles/*)

@@ -1,0 +1,1 @@
+"""Sandboxes for untrusted code (``agentgym.sandbox``); the backends arrive with the sandbox issue."""

@@ -1,0 +1,1 @@
+"""Task generators, curricula and frozen held-out suites (``agentgym.tasks``)."""

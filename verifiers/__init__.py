@@ -1,0 +1,1 @@
+"""Verifiers (``agentgym.verifiers``): rule-based, model-based and hybrid scoring of responses."""

@@ -1,0 +1,1 @@
+"""Rule verifiers: pure functions of (task, response) returning a Verdict."""
