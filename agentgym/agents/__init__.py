@@ -30,9 +30,12 @@ def make_agent(spec: str, **options: Any) -> Agent:
         _reject(spec, options)
         return RandomAgent() if kind == "random" else OracleAgent()
     if kind == "bundled" and not arg:
-        from agentgym.agents.bundled import bundled_agent
+        from agentgym.agents.bundled import BundledAgent
 
-        return bundled_agent(**options)
+        try:
+            return BundledAgent(**options)
+        except TypeError as exc:
+            raise ConfigError(f"agent 'bundled': {exc}") from None
     if kind == "hf" and arg:
         from agentgym.agents.hf_agent import HFAgent
 

@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentgym.agents.chat_format import template_dicts
+from agentgym.agents.sampling import SeededSampler
 from agentgym.core.agent import AgentReply, EpisodeContext
 from agentgym.core.errors import AgentError, ConfigError
 from agentgym.core.messages import Message
-from agentgym.core.tools import ToolSpec, tools_prompt
+from agentgym.core.tools import ToolSpec
 
 _DTYPES = ("float32", "float16", "bfloat16", "auto")
 # Explicit neutral values, so that a model's generation_config (e.g. repetition_penalty) cannot
@@ -155,9 +157,7 @@ class HFAgent:
 
                 tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
                 dtype = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
-                model = AutoModelForCausalLM.from_pretrained(
-                    str(folder), dtype=dtype, local_files_only=True
-                )
+                model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
                 model.to(self.device).eval()
             except Exception as exc:
                 msg = f"cannot load model from {folder}: {type(exc).__name__}: {exc}"
@@ -330,7 +330,7 @@ class HFAgent:
 
             sampling = self.temperature > 0
             seeds = [r.seed for r in batch]
-            procs = [_SeededSampler(seeds, self.temperature, self.top_p)] if sampling else []
+            procs = [SeededSampler(seeds, self.temperature, self.top_p)] if sampling else []
             ids = {"eos_token_id": self._stop_ids, "pad_token_id": self._pad_id}
             config = GenerationConfig(max_new_tokens=self.max_new_tokens, **ids, **_NEUTRAL)
             inputs = {"input_ids": input_ids, "attention_mask": mask}
@@ -388,71 +388,3 @@ def _shutdown(state: _Batcher) -> None:
     while not state.queue.empty():
         queued.append(state.queue.get_nowait())
     _fail(queued, "the agent was closed")
-
-
-class _SeededSampler:
-    """Logits processor that samples each row with its own generator (greedy then picks it)."""
-
-    def __init__(self, seeds: list[int], temperature: float, top_p: float) -> None:
-        import torch
-
-        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
-        self.temperature, self.top_p = temperature, top_p
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        import torch
-
-        probs = torch.softmax(scores.float() / self.temperature, dim=-1).cpu()
-        if self.top_p < 1.0:
-            ordered, index = probs.sort(dim=-1, descending=True)
-            ordered[(ordered.cumsum(dim=-1) - ordered) > self.top_p] = 0.0
-            probs = torch.zeros_like(probs).scatter(1, index, ordered)
-        picks = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)]
-        out = torch.full_like(scores, float("-inf"))
-        rows = torch.arange(scores.shape[0], device=scores.device)
-        out[rows, torch.cat(picks).to(scores.device)] = 0.0
-        return out
-
-
-def template_dicts(
-    messages: Sequence[Message], tools: Sequence[ToolSpec] = (), native_tools: bool = False
-) -> list[dict[str, Any]]:
-    """Turn messages into chat-template dicts: text only (image parts are dropped).
-
-    With ``native_tools`` the OpenAI tool-call fields are kept for the template; without, tools
-    are described in the system message, assistant tool calls are written in the
-    ``<tool_call>{...}</tool_call>`` text form and tool results become user messages.
-    """
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        entry: dict[str, Any] = {"role": m.role, "content": m.text}
-        calls = [(c.id, c.name, _json_or_text(c.arguments)) for c in m.tool_calls]
-        if m.role == "tool" and not native_tools:
-            label = f"Tool result ({m.name})" if m.name else "Tool result"
-            entry = {"role": "user", "content": f"{label}:\n{m.text}"}
-        elif m.role == "tool":
-            entry.update(tool_call_id=m.tool_call_id, **({"name": m.name} if m.name else {}))
-        elif calls and native_tools:
-            entry["tool_calls"] = [
-                {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
-                for i, n, a in calls
-            ]
-        elif calls and "<tool_call>" not in m.text:
-            blocks = [json.dumps({"name": n, "arguments": a}) for _, n, a in calls]
-            lines = [m.text, *(f"<tool_call>{b}</tool_call>" for b in blocks)]
-            entry["content"] = "\n".join(lines).strip()
-        out.append(entry)
-    if tools and not native_tools:
-        described = tools_prompt(tools)
-        if out and out[0]["role"] == "system":
-            out[0]["content"] = f"{out[0]['content']}\n\n{described}".strip()
-        else:
-            out.insert(0, {"role": "system", "content": described})
-    return out
-
-
-def _json_or_text(arguments: str) -> Any:
-    try:
-        return json.loads(arguments)
-    except json.JSONDecodeError:
-        return arguments

