@@ -117,9 +117,9 @@ class Registry:
                 for module in self._builtin_modules:
                     importlib.import_module(module)
                 self._load_entry_points()
+                self._loaded = True  # only on success: a failed built-in import raises again next time
             finally:
                 self._loading = False
-                self._loaded = True
 
     def _load_entry_points(self) -> None:
         builtin = set(self._builtin_modules)

@@ -40,6 +40,9 @@ class RolloutConfig:
     episode_timeout_s: float | None = 3600.0
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    #: Keep finished trajectories in the result. Runs with a store can turn this off to hold
+    #: memory flat over long runs (the store has every record; the result keeps only counts).
+    keep_trajectories: bool = True
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field."""
@@ -78,11 +81,16 @@ def plan_episodes(config: RolloutConfig) -> list[EpisodePlan]:
 
 @dataclass(repr=False)
 class RolloutResult:
-    """The trajectories this call ran (not the ones skipped because they were stored already)."""
+    """What this call ran (not the episodes skipped because they were stored already).
+
+    ``trajectories`` is empty when the config says ``keep_trajectories=False``; ``finished``
+    counts the episodes either way.
+    """
 
     trajectories: list[Trajectory]
     skipped: int
     wall_s: float
+    finished: int = 0
 
     def __repr__(self) -> str:
         # Compact on purpose: Python 3.11's asyncio.run reprs the main task's result on exit.
@@ -235,6 +243,7 @@ async def arun_rollouts(
     for plan in plans:
         queue.put_nowait(plan)
     finished: list[Trajectory] = []
+    count = [0]
     started = time.perf_counter()
     from agentgym.progress import RolloutProgress
 
@@ -267,7 +276,9 @@ async def arun_rollouts(
             traj.duration_s = time.perf_counter() - t0
             if store is not None:
                 store.append(traj)
-            finished.append(traj)
+            count[0] += 1
+            if config.keep_trajectories:
+                finished.append(traj)
             progress.advance(traj)
             if on_episode is not None:
                 on_episode(traj)
@@ -280,7 +291,7 @@ async def arun_rollouts(
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-    return RolloutResult(finished, skipped, time.perf_counter() - started)
+    return RolloutResult(finished, skipped, time.perf_counter() - started, count[0])
 
 
 def run_rollouts(

@@ -17,7 +17,8 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+import tracemalloc
+from collections.abc import Callable, Sequence
 
 import agentgym
 from agentgym.core.agent import AgentReply, EpisodeContext
@@ -66,17 +67,27 @@ def plain_loop(episodes: int) -> tuple[float, int]:
     return time.perf_counter() - t0, turns
 
 
-def with_runner(episodes: int, concurrency: int, store_dir: str | None) -> tuple[float, int]:
+def with_runner(
+    episodes: int, concurrency: int, store_dir: str | None, keep: bool = True
+) -> tuple[float, int]:
     """The same episodes through run_rollouts."""
-    config = RolloutConfig(episodes=episodes, concurrency=concurrency, progress=False, env_kwargs=DIFFICULTY)
+    config = RolloutConfig(
+        episodes=episodes,
+        concurrency=concurrency,
+        progress=False,
+        env_kwargs=DIFFICULTY,
+        keep_trajectories=keep,
+    )
     store = TrajectoryStore(store_dir) if store_dir else None
     t0 = time.perf_counter()
     result = run_rollouts(ENV_ID, ScriptedAgent(), config, store)
     elapsed = time.perf_counter() - t0
     if store:
         store.close()
-    assert result.summary()["mean_reward"] == 1.0
-    return elapsed, sum(len(t.turns) for t in result.trajectories)
+    assert result.finished == episodes
+    if keep:
+        assert result.summary()["mean_reward"] == 1.0
+    return elapsed, 3 * episodes  # the scripted policy takes 3 turns per episode
 
 
 def rss_mb() -> float:
@@ -105,9 +116,10 @@ class IdleAgent:
         return AgentReply(Message("assistant", scripted_reply(2, context.env.task.answer)))
 
 
-async def idle_memory(n: int) -> tuple[float, float]:
-    """RSS before and while ``n`` episodes sit idle at once (each has reset its env)."""
+async def idle_memory(n: int) -> tuple[float, float, float]:
+    """RSS before and while ``n`` episodes sit idle at once, and the Python heap they hold (MiB)."""
     gc.collect()
+    tracemalloc.start()
     before = rss_mb()
     agent = IdleAgent(n)
     config = RolloutConfig(episodes=n, concurrency=n, progress=False, env_kwargs=DIFFICULTY)
@@ -115,10 +127,12 @@ async def idle_memory(n: int) -> tuple[float, float]:
     await agent.all_waiting.wait()
     gc.collect()
     during = rss_mb()
+    held = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
     agent.release.set()
     result = await run
     assert len(result.trajectories) == n
-    return before, during
+    return before, during, held
 
 
 def main() -> None:
@@ -131,36 +145,49 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=1000)
     args = parser.parse_args()
 
+    # Memory first, in a fresh process state: later timing runs leave freed arenas that would hide it.
+    with_runner(5, 1, None)
+    before, during, held = asyncio.run(idle_memory(args.idle))
+
     plain_loop(50)  # warm imports and caches
     with_runner(50, 1, None)
-    rows: dict[str, list[float]] = {}
-    turns = 0
-    for _ in range(args.repeats):
-        elapsed, turns = plain_loop(args.episodes)
-        rows.setdefault("plain loop (baseline)", []).append(elapsed / turns)
-        for conc in (1, 32):
-            elapsed, n = with_runner(args.episodes, conc, None)
-            assert n == turns
-            rows.setdefault(f"runner, concurrency {conc}", []).append(elapsed / n)
+
+    def stored(keep: bool) -> tuple[float, int]:
         with tempfile.TemporaryDirectory() as d:
-            elapsed, n = with_runner(args.episodes, 32, d)
-        rows.setdefault("runner, concurrency 32 + JSONL store", []).append(elapsed / n)
+            return with_runner(args.episodes, 32, d, keep=keep)
 
-    base = statistics.median(rows["plain loop (baseline)"])
+    variants: list[tuple[str, Callable[[], tuple[float, int]]]] = [
+        ("plain loop (baseline)", lambda: plain_loop(args.episodes)),
+        ("runner, concurrency 1", lambda: with_runner(args.episodes, 1, None)),
+        ("runner, concurrency 32", lambda: with_runner(args.episodes, 32, None)),
+        (
+            "runner, concurrency 1, keep_trajectories=False",
+            lambda: with_runner(args.episodes, 1, None, False),
+        ),
+        ("runner, concurrency 32 + JSONL store", lambda: stored(True)),
+        ("  same, keep_trajectories=False", lambda: stored(False)),
+    ]
+    per_turn: dict[str, list[float]] = {name: [] for name, _ in variants}
+    for r in range(args.repeats):  # rotate the order each repeat: this VM drifts by +-20% over minutes
+        for name, run in variants[r % len(variants) :] + variants[: r % len(variants)]:
+            elapsed, turns = run()
+            assert turns == 3 * args.episodes
+            per_turn[name].append(elapsed / turns)
+
+    base = per_turn["plain loop (baseline)"]
     print(
-        f"\n{ENV_ID} {DIFFICULTY['difficulty']}, {args.episodes} episodes x {turns // args.episodes} turns, "
-        f"median of {args.repeats}"
+        f"\n{ENV_ID} {DIFFICULTY['difficulty']}, {args.episodes} episodes x 3 turns, {args.repeats} repeats"
+        " (order rotated; ratio = median of per-repeat ratios)"
     )
-    print(f"{'':40s} {'us/turn':>10s} {'vs plain':>10s}")
-    for name, values in rows.items():
-        per_turn = statistics.median(values)
-        print(f"{name:40s} {per_turn * 1e6:10.1f} {per_turn / base:9.3f}x")
+    print(f"{'':48s} {'us/turn':>10s} {'vs plain':>10s}")
+    for name, values in per_turn.items():
+        ratio = statistics.median(v / b for v, b in zip(values, base, strict=True))
+        print(f"{name:48s} {statistics.median(values) * 1e6:10.1f} {ratio:9.3f}x")
 
-    before, during = asyncio.run(idle_memory(args.idle))
     print(
-        f"\n{args.idle} concurrent idle episodes: RSS {before:.0f} MiB -> {during:.0f} MiB "
-        f"(+{during - before:.1f} MiB, {(during - before) * 1024 / args.idle:.1f} KiB/episode;"
-        " goal <= 1024 MiB total)"
+        f"\n{args.idle} concurrent idle episodes (env reset, agent awaiting): process RSS {during:.0f} MiB"
+        f" (+{during - before:.1f} MiB over the warm process); Python heap the episodes hold:"
+        f" {held:.1f} MiB = {held * 1024 / args.idle:.1f} KiB/episode (tracemalloc); goal <= 1024 MiB"
     )
 
 

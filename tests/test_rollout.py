@@ -228,3 +228,10 @@ def test_store_rejects_duplicates_and_loads_into_a_dataset(tmp_path):
     assert ds.num_rows == 5 and set(ds["status"]) == {"ok"}
     assert ds[0]["messages"][0]["role"] == "system"
     assert json.loads(ds[0]["record"])["episode_id"] == ds[0]["episode_id"]
+
+
+def test_keep_trajectories_false_stores_everything_but_returns_counts(tmp_path):
+    config = RolloutConfig(episodes=7, keep_trajectories=False, **QUIET)
+    with TrajectoryStore(tmp_path) as store:
+        result = run_rollouts(guess_env(), OracleAgent(), config, store)
+        assert result.trajectories == [] and result.finished == 7 and len(store) == 7

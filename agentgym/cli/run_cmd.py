@@ -98,6 +98,7 @@ def execute_run(
         episode_timeout_s=episode_timeout,
         env_kwargs=env_kwargs,
         progress=progress,
+        keep_trajectories=False,  # the summary is read back from the store
     )
     config.validate()
     meta = {

@@ -124,11 +124,7 @@ class Env(gym.Env[Observation, Action]):
             raise EnvError("the episode is over; call reset() to start a new one")
         self.turn += 1
         message, problem = self._normalize_action(action)
-        if problem is not None:
-            result = self.invalid_action(problem)
-        else:
-            assert message is not None
-            result = self._step(message)
+        result = self._step(message) if message is not None else self.invalid_action(problem or "invalid")
         self._check_observation(result.observation)
         if result.verdict is not None:
             self._verdict = result.verdict

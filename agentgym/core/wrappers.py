@@ -7,6 +7,7 @@ They subclass :class:`gymnasium.Wrapper` (so Gymnasium code accepts them) and ad
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -47,8 +48,6 @@ class AsyncWrapper(gym.Wrapper):
 
     def fork(self) -> AsyncWrapper:
         """Fork the wrapped env and wrap the copy the same way."""
-        import copy
-
         forked_inner = self.env.fork()  # type: ignore[attr-defined]
         clone = copy.copy(self)
         clone.env = forked_inner

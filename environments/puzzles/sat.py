@@ -74,7 +74,8 @@ class SatEnv(Env):
         }
 
     def _step(self, action: Message) -> StepResult:
-        assert self.task is not None
+        if self.task is None:  # the base class only steps after reset, so this is a bug if reached
+            raise EnvError("SatEnv stepped without a task")
         try:
             calls = parse_tool_calls(action, self.tools)
         except ToolCallError as exc:
