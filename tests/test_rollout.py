@@ -235,3 +235,11 @@ def test_keep_trajectories_false_stores_everything_but_returns_counts(tmp_path):
     with TrajectoryStore(tmp_path) as store:
         result = run_rollouts(guess_env(), OracleAgent(), config, store)
         assert result.trajectories == [] and result.finished == 7 and len(store) == 7
+
+
+def test_oracle_on_an_env_without_one_is_an_agent_error():
+    from tests.toy_envs import NimEnv
+
+    result = run_rollouts(lambda: MaxTurns(NimEnv(), 5), OracleAgent(), RolloutConfig(episodes=2, **QUIET))
+    assert {t.status for t in result.trajectories} == {"agent_error"}
+    assert "has no oracle" in result.trajectories[0].error

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agentgym.core.agent import AgentReply, EpisodeContext
-from agentgym.core.env import Action
+from agentgym.core.env import Action, Env
 from agentgym.core.errors import AgentError
 from agentgym.core.messages import Message
 from agentgym.core.tools import ToolSpec
@@ -19,37 +19,41 @@ def _as_message(action: Action) -> Message:
     return Message.from_dict({"role": "assistant", **dict(action)})
 
 
-class RandomAgent:
+class _ScriptedAgent:
+    """An agent that asks the env itself for its action (needs the episode context)."""
+
+    name = "scripted"
+
+    def _action(self, context: EpisodeContext) -> Action:
+        raise NotImplementedError
+
+    async def act(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] = (),
+        context: EpisodeContext | None = None,
+    ) -> AgentReply:
+        """Return the env's scripted action for the current state."""
+        if context is None or not isinstance(context.env, Env):
+            raise AgentError(f"the {self.name} agent needs the episode context (run it through the runner)")
+        return AgentReply(_as_message(self._action(context)))
+
+
+class RandomAgent(_ScriptedAgent):
     """Plays ``env.sample_action(rng)``: a well-formed random reply, seeded per episode."""
 
     name = "random"
 
-    async def act(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec] = (),
-        context: EpisodeContext | None = None,
-    ) -> AgentReply:
-        """Return the env's random action for this episode's RNG."""
-        if context is None:
-            raise AgentError("the random agent needs the episode context (run it through the runner)")
-        return AgentReply(_as_message(context.env.sample_action(context.rng)))
+    def _action(self, context: EpisodeContext) -> Action:
+        return context.env.sample_action(context.rng)
 
 
-class OracleAgent:
+class OracleAgent(_ScriptedAgent):
     """Plays ``env.oracle_action()``: the env's scripted solver, where it has one."""
 
     name = "oracle"
 
-    async def act(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec] = (),
-        context: EpisodeContext | None = None,
-    ) -> AgentReply:
-        """Return the env's oracle action for the current state."""
-        if context is None:
-            raise AgentError("the oracle agent needs the episode context (run it through the runner)")
+    def _action(self, context: EpisodeContext) -> Action:
         if not context.env.has_oracle:
             raise AgentError(f"{type(context.env).__name__} has no oracle")
-        return AgentReply(_as_message(context.env.oracle_action()))
+        return context.env.oracle_action()

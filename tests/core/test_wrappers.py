@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from agentgym.agents.scripted import AgentReply
+from agentgym.core.agent import AgentReply
 from agentgym.core.errors import ConfigError, EnvError
 from agentgym.core.messages import Message
 from agentgym.core.wrappers import MaxTurns, ObservationHook, Opponents, RewardHook
