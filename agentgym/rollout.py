@@ -15,13 +15,14 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import gymnasium as gym
 import numpy as np
 
 from agentgym.core.agent import Agent, EpisodeContext
 from agentgym.core.errors import ConfigError
+from agentgym.core.task import Task
 from agentgym.registry import make, unwrap
 from agentgym.trajectory import Trajectory, TrajectoryStore, Turn
 
@@ -55,6 +56,22 @@ class RolloutConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be > 0 or None, got {value}")
+
+
+class TaskSource(Protocol):
+    """Chooses each episode's task when it starts and learns from the episode when it ends.
+
+    Curricula implement this; the runner calls ``next_task`` before ``reset`` (the task is passed as
+    ``options={"task": task}``) and ``record`` with the finished trajectory.
+    """
+
+    def next_task(self, plan: EpisodePlan) -> Task:
+        """The task for the episode ``plan``."""
+        ...
+
+    def record(self, task: Task, trajectory: Trajectory) -> None:
+        """Feed back the finished episode (its reward, verdict and status)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -141,8 +158,10 @@ async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
 class _Episode:
     """Runs one episode and fills its trajectory in place (so a timeout keeps the finished turns)."""
 
-    def __init__(self, plan: EpisodePlan, env_id: str, agent: Agent, config: RolloutConfig) -> None:
-        self.plan, self.config, self.agent = plan, config, agent
+    def __init__(
+        self, plan: EpisodePlan, env_id: str, agent: Agent, config: RolloutConfig, task: Task | None = None
+    ) -> None:
+        self.plan, self.config, self.agent, self.task = plan, config, agent, task
         self.trajectory = Trajectory(
             episode_id=plan.episode_id,
             env_id=env_id,
@@ -160,7 +179,8 @@ class _Episode:
             traj.episode_id, base, self.plan.agent_seed, self.plan.env_seed, self.plan.sample_index
         )
         try:
-            obs, info = await env.areset(seed=self.plan.env_seed)  # type: ignore[attr-defined]
+            options = {"task": self.task} if self.task is not None else None
+            obs, info = await env.areset(seed=self.plan.env_seed, options=options)  # type: ignore[attr-defined]
         except Exception as exc:
             return self._fail("env_error", f"reset failed: {type(exc).__name__}: {exc}")
         traj.task_id = info.get("task_id")
@@ -223,11 +243,13 @@ async def arun_rollouts(
     config: RolloutConfig | None = None,
     store: TrajectoryStore | None = None,
     on_episode: Callable[[Trajectory], None] | None = None,
+    task_source: TaskSource | None = None,
 ) -> RolloutResult:
     """Run the planned episodes of ``env`` (an id or a factory) with ``agent``.
 
     Episodes already in ``store`` are skipped; each finished trajectory is appended to ``store``
-    at once and passed to ``on_episode``.
+    at once and passed to ``on_episode``. With a ``task_source`` (a curriculum), each episode's
+    task is drawn from it when the episode starts and the trajectory is fed back when it ends.
     """
     config = config or RolloutConfig()
     config.validate()
@@ -255,11 +277,19 @@ async def arun_rollouts(
                 plan = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            episode = _Episode(plan, env_id, agent, config)
+            task, source_error = None, None
+            if task_source is not None:
+                try:
+                    task = task_source.next_task(plan)
+                except Exception as exc:  # a failing curriculum fails its episodes, not the batch
+                    source_error = f"task source failed: {type(exc).__name__}: {exc}"
+            episode = _Episode(plan, env_id, agent, config, task)
             episode.trajectory.started_at = time.time()
             t0 = time.perf_counter()
             env_instance: gym.Env | None = None
             try:
+                if source_error is not None:
+                    raise RuntimeError(source_error)
                 env_instance = factory()
                 await _within(episode.run(env_instance), config.episode_timeout_s)
             except asyncio.TimeoutError:
@@ -274,6 +304,11 @@ async def arun_rollouts(
                         episode.trajectory.error = episode.trajectory.error or f"close failed: {exc}"
             traj = episode.trajectory
             traj.duration_s = time.perf_counter() - t0
+            if task_source is not None and task is not None:
+                try:
+                    task_source.record(task, traj)
+                except Exception as exc:
+                    traj.error = traj.error or f"task source record failed: {type(exc).__name__}: {exc}"
             if store is not None:
                 store.append(traj)
             count[0] += 1
@@ -299,6 +334,7 @@ def run_rollouts(
     agent: Agent,
     config: RolloutConfig | None = None,
     store: TrajectoryStore | None = None,
+    task_source: TaskSource | None = None,
 ) -> RolloutResult:
     """Synchronous :func:`arun_rollouts` (starts its own event loop)."""
-    return asyncio.run(arun_rollouts(env, agent, config, store))
+    return asyncio.run(arun_rollouts(env, agent, config, store, task_source=task_source))

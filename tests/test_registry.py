@@ -19,7 +19,7 @@ def test_builtin_envs_are_listed_by_family():
 def test_make_applies_overrides_and_max_turns():
     env = agentgym.make("puzzles/sat-v0", difficulty={"n_vars": 9})
     assert isinstance(env, MaxTurns) and env.max_turns == 3
-    assert env.unwrapped.config.n_vars == 9
+    assert env.unwrapped.generator.config.n_vars == 9
     env = agentgym.make("puzzles/sat-v0", max_turns=None)
     assert not isinstance(env, MaxTurns)
 

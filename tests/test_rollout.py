@@ -161,7 +161,7 @@ def test_openai_agent_through_the_runner_over_real_http():
             RolloutConfig(episodes=6, concurrency=3, env_kwargs={"difficulty": {"n_vars": 3}}, **QUIET),
         )
         assert len(srv.requests) == 6
-        assert srv.requests[0]["tools"][0]["function"]["name"] == "submit_assignment"
+        assert srv.requests[0]["tools"][0]["function"]["name"] == "submit_answer"
     assert Counter(t.status for t in result.trajectories) == {"ok": 6}
     assert all(t.turns[0].action.text == "<answer>1 1 1</answer>" for t in result.trajectories)
 
@@ -243,3 +243,23 @@ def test_oracle_on_an_env_without_one_is_an_agent_error():
     result = run_rollouts(lambda: MaxTurns(NimEnv(), 5), OracleAgent(), RolloutConfig(episodes=2, **QUIET))
     assert {t.status for t in result.trajectories} == {"agent_error"}
     assert "has no oracle" in result.trajectories[0].error
+
+
+def test_a_failing_task_source_fails_its_episodes_not_the_batch():
+    class Broken:
+        def next_task(self, plan):
+            if plan.group_id == 1:
+                raise RuntimeError("no training task left")
+            from agentgym.tasks.puzzles.sat import SatGenerator
+
+            return SatGenerator(n_vars=4).generate(plan.group_id)
+
+        def record(self, task, trajectory):
+            raise ValueError("bookkeeping bug")
+
+    result = run_rollouts(
+        "puzzles/sat-v0", OracleAgent(), RolloutConfig(episodes=3, **QUIET), task_source=Broken()
+    )
+    by_group = {t.group_id: t for t in result.trajectories}
+    assert by_group[1].status == "env_error" and "no training task left" in by_group[1].error
+    assert by_group[0].status == "ok" and "bookkeeping bug" in by_group[0].error

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentgym.cli import run_cmd, show_cmd
+from agentgym.cli import generate_cmd, run_cmd, show_cmd
 from agentgym.core.errors import AgentGymError
 
 app = typer.Typer(
@@ -89,6 +89,7 @@ def check_command(
 app.command("run")(run_cmd.run_command)
 app.command("demo")(run_cmd.demo_command)
 app.command("show")(show_cmd.show_command)
+app.command("generate")(generate_cmd.generate_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,13 @@ def canonical_json(value: Any) -> str:
 
 def content_hash(family: str, spec: Mapping[str, Any]) -> str:
     """Return the hex SHA-256 of a task's family and spec: the task's identity."""
-    return hashlib.sha256(canonical_json([family, spec]).encode("utf-8")).hexdigest()
+    return _hash_of(family, canonical_json(spec))
+
+
+def _hash_of(family: str, spec_json: str) -> str:
+    # Equal to hashing canonical_json([family, spec]), reusing the spec's encoding.
+    text = "[" + json.dumps(family, ensure_ascii=False) + "," + spec_json + "]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,10 +50,12 @@ class Task:
         if not self.family or "/" in self.family:
             raise TaskError(f"task family must be a plain name like 'puzzles', got {self.family!r}")
         # Freeze by value: a canonical JSON round trip copies the mappings and rejects non-JSON data.
-        for name in ("spec", "difficulty", "meta"):
+        spec_json = canonical_json(dict(self.spec))
+        object.__setattr__(self, "spec", json.loads(spec_json))
+        for name in ("difficulty", "meta"):
             object.__setattr__(self, name, json.loads(canonical_json(dict(getattr(self, name)))))
         object.__setattr__(self, "answer", json.loads(canonical_json(self.answer)))
-        expected = content_hash(self.family, self.spec)
+        expected = _hash_of(self.family, spec_json)
         if self.id and self.id != expected:
             raise TaskError(f"task id {self.id[:12]}... does not match its content hash")
         object.__setattr__(self, "id", expected)

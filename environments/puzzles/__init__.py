@@ -1,16 +1,32 @@
-"""Puzzle environments: generated, exactly checked problems."""
+"""Puzzle environments: generated, exactly checked problems (one env per generator)."""
 
 from agentgym.registry import registry
+
+#: Single-turn envs posed by GeneratedTaskEnv: env id -> (generator id, max turns, description).
+GENERATED_ENVS: dict[str, tuple[str, int, str]] = {
+    "puzzles/sat-v0": ("puzzles/sat", 3, "SATURN-style k-SAT: answer a satisfying assignment (exact check)."),
+    "puzzles/maze-plan-v0": ("puzzles/maze", 3, "Maze shown whole: answer a move sequence from S to G."),
+    "puzzles/jigsaw-v0": ("puzzles/jigsaw", 3, "Jigsaw-R1 style: restore shuffled tiles of a generated image."),
+}
 
 
 def register_envs() -> None:
     """Register the puzzle envs (idempotent: ids already present are kept)."""
-    if "puzzles/sat-v0" not in registry:
+    for env_id, (generator, max_turns, description) in GENERATED_ENVS.items():
+        if env_id not in registry:
+            registry.register(
+                env_id,
+                "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
+                kwargs={"generator": generator},
+                max_turns=max_turns,
+                description=description,
+            )
+    if "puzzles/maze-v0" not in registry:
         registry.register(
-            "puzzles/sat-v0",
-            "agentgym.environments.puzzles.sat:SatEnv",
-            max_turns=3,
-            description="SATURN-style k-SAT: answer a satisfying assignment (exact check).",
+            "puzzles/maze-v0",
+            "agentgym.environments.puzzles.maze:MazeEnv",
+            max_turns=150,
+            description="Multi-turn maze: reach the goal seeing only a local window (move tool).",
         )
 
 

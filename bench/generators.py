@@ -1,0 +1,96 @@
+"""Generator throughput: ours against reasoning-gym's same puzzles, and SAT generate+verify.
+
+For each puzzle both sides make the same number of items at equal difficulty in the same process
+(reasoning-gym builds items lazily on access, so every item is accessed). Goals: >= 2x
+reasoning-gym's items/s; SAT generate+verify >= 2,000 tasks/s at n=20, k=3.
+
+Run: ``python bench/generators.py [--items 300]`` (needs ``pip install reasoning-gym``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agentgym.tasks.registry import generator_class
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Our generator config and reasoning-gym's dataset config at equal difficulty."""
+
+    label: str
+    ours: str
+    our_config: dict[str, Any]
+    theirs: str
+    their_config: dict[str, Any]
+
+
+COMPARISONS: list[Comparison] = [
+    # Filled from the equal-difficulty mappings measured when each generator was written.
+]
+
+
+def items_per_s(make: Callable[[int], Any], n: int, repeats: int = 3) -> float:
+    """Median items/s of ``make(i)`` for i in range(n)."""
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(n):
+            make(i)
+        rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def ours(comp: Comparison) -> Callable[[int], Any]:
+    """Item i of our stream 0."""
+    gen = generator_class(comp.ours)(**comp.our_config)
+    return lambda i: gen.generate(0, i)
+
+
+def theirs(comp: Comparison, n: int) -> Callable[[int], Any]:
+    """Item i of a reasoning-gym dataset of size n (built inside the timing, as a user would)."""
+    import reasoning_gym
+
+    state: dict[str, Any] = {}
+
+    def make(i: int) -> Any:
+        if i == 0:
+            state["ds"] = reasoning_gym.create_dataset(comp.theirs, seed=0, size=n, **comp.their_config)
+        return state["ds"][i]
+
+    return make
+
+
+def sat_generate_verify(n: int) -> float:
+    """SAT tasks/s for generate + verify of the reference answer at n=20, k=3."""
+    gen = generator_class("puzzles/sat")(n_vars=20, k=3)
+
+    def make(i: int) -> None:
+        task = gen.generate(0, i)
+        if not gen.verify(task, gen.reference_response(task)).passed:
+            raise AssertionError("reference answer failed")
+
+    return items_per_s(make, n)
+
+
+def main() -> None:
+    """Print the comparison table and the SAT figure."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=300)
+    args = parser.parse_args()
+    print(f"{'puzzle':28s} {'ours items/s':>14s} {'reasoning-gym':>14s} {'speedup':>9s}")
+    for comp in COMPARISONS:
+        ours_rate = items_per_s(ours(comp), args.items)
+        their_rate = items_per_s(theirs(comp, args.items), args.items)
+        print(f"{comp.label:28s} {ours_rate:14.0f} {their_rate:14.0f} {ours_rate / their_rate:8.1f}x")
+    rate = sat_generate_verify(max(args.items, 2000))
+    print(f"\nSAT generate+verify, n=20 k=3: {rate:,.0f} tasks/s (goal >= 2,000)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""The built-in generators (importing this registers them; the classes load on first use)."""
+
+from agentgym.tasks.registry import register_generator
+
+BUILTIN_GENERATORS = {
+    "puzzles/sat": "agentgym.tasks.puzzles.sat:SatGenerator",
+    "puzzles/maze": "agentgym.tasks.puzzles.maze:MazeGenerator",
+    "puzzles/jigsaw": "agentgym.tasks.puzzles.jigsaw:JigsawGenerator",
+}
+
+for _id, _entry in BUILTIN_GENERATORS.items():
+    register_generator(_id, _entry)

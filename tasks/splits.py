@@ -1,0 +1,64 @@
+"""Train / held-out splits decided by a task's content hash.
+
+A task is held out when the first 64 bits of its id (a SHA-256 of family and spec) fall below
+``HELDOUT_FRACTION`` of the hash space. The split is a property of the task's content, so a
+generated training task can never equal a held-out one, whatever seed or generator produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from agentgym.core.errors import TaskError
+from agentgym.core.task import Task
+from agentgym.tasks.base import TaskGenerator
+
+Split = Literal["train", "heldout"]
+SPLITS: tuple[str, ...] = ("train", "heldout")
+HELDOUT_FRACTION = 0.1
+_HASH_SPACE = 2**64
+
+
+def hash_position(task_id: str) -> float:
+    """Where a task id falls in [0, 1): its first 64 bits over 2**64."""
+    return int(task_id[:16], 16) / _HASH_SPACE
+
+
+def split_of(task: Task | str, heldout_fraction: float = HELDOUT_FRACTION) -> Split:
+    """``"heldout"`` when the task's hash falls in the held-out range, else ``"train"``."""
+    task_id = task.id if isinstance(task, Task) else task
+    return "heldout" if hash_position(task_id) < heldout_fraction else "train"
+
+
+def generate_split(
+    generator: TaskGenerator,
+    seed: int,
+    n: int,
+    split: Split = "train",
+    start_index: int = 0,
+    max_draws: int | None = None,
+) -> Iterator[Task]:
+    """The first ``n`` tasks of the stream ``seed`` that belong to ``split``, in index order.
+
+    Tasks of the other split are skipped, never emitted. ``max_draws`` (default ``50 * n + 1000``)
+    bounds the search for generators whose task space is too small to fill the split.
+    """
+    if split not in SPLITS:
+        raise TaskError(f"split must be one of {SPLITS}, got {split!r}")
+    if n < 0:
+        raise TaskError(f"n must be >= 0, got {n}")
+    limit = max_draws if max_draws is not None else 50 * n + 1000
+    found = 0
+    index = start_index
+    while found < n:
+        if index - start_index >= limit:
+            raise TaskError(
+                f"{generator.id}: only {found} of {n} {split} tasks in {limit} draws; "
+                "the config's task space is too small for this split"
+            )
+        task = generator.generate(seed, index)
+        index += 1
+        if split_of(task) == split:
+            found += 1
+            yield task
