@@ -181,3 +181,17 @@ def test_ctrl_c_flushes_finished_episodes_and_the_rerun_completes(tmp_path):
         assert len(srv.requests) == 60 - len(stored)
     ids = [json.loads(line)["episode_id"] for line in Path(path).read_text().splitlines()]
     assert len(ids) == 60 == len(set(ids))
+
+
+def test_curriculum_state_is_saved_and_restored_with_the_run(tmp_path, capsys):
+    args = ["run", "puzzles/sat-v0", "--agent", "oracle", "--curriculum", "threshold", "--out", str(tmp_path)]
+    main([*args, "-n", "36", "--json", "--no-progress"])
+    first = json.loads((tmp_path / "curriculum.json").read_text())
+    main([*args, "-n", "50", "--json", "--no-progress"])
+    second = json.loads((tmp_path / "curriculum.json").read_text())
+    capsys.readouterr()
+    assert first["draws"] == 36 and second["draws"] == 50  # the resumed run continued the saved state
+    levels = [json.loads(line)["task"]["difficulty"]["n_vars"] for line in (tmp_path / "trajectories.jsonl").open()]
+    assert levels[0] == 3 and max(levels) > 3  # promoted by the oracle's successes
+    code, _, err = run_main(capsys, "run", "puzzles/sat-v0", "--agent", "oracle", "-n", "50", "--out", str(tmp_path))
+    assert code == 2 and "curriculum" in err  # resuming without the curriculum is refused

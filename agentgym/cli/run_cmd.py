@@ -16,6 +16,36 @@ from agentgym.core.errors import ConfigError
 
 console = Console()
 RUN_META = "run.json"
+CURRICULUM_STATE = "curriculum.json"
+CURRICULA = ("threshold", "learnability")
+
+
+def build_curriculum(kind: str, env_id: str, env_kwargs: dict[str, Any], seed: int, out: Path) -> Any:
+    """A curriculum over the generator behind ``env_id``, restored from ``out`` if a run saved one."""
+    from agentgym.registry import spec
+    from agentgym.tasks.curriculum import LearnabilitySampler, ThresholdCurriculum
+
+    if kind not in CURRICULA:
+        raise ConfigError(f"--curriculum must be one of {CURRICULA}, got {kind!r}")
+    generator = spec(env_id).kwargs.get("generator")
+    if generator is None:
+        raise ConfigError(f"{env_id} is not backed by a task generator; curricula need one")
+    base = env_kwargs.get("difficulty") or {}
+    if kind == "threshold":
+        curriculum = ThresholdCurriculum(generator, base, seed=seed)
+    else:
+        curriculum = LearnabilitySampler.over_levels(generator, base, seed=seed)
+    state_file = out / CURRICULUM_STATE
+    if state_file.exists():
+        curriculum.load_state_dict(json.loads(state_file.read_text()))
+    return curriculum
+
+
+def save_json_atomically(path: Path, data: Any) -> None:
+    """Write JSON to a temp file and rename it over ``path`` (no half-written state on a kill)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
 
 
 def parse_difficulty(pairs: list[str]) -> dict[str, Any]:
@@ -37,7 +67,7 @@ def _check_run_meta(out: Path, meta: dict[str, Any]) -> None:
     path = out / RUN_META
     if path.exists():
         old = json.loads(path.read_text())
-        keys = ("env_id", "agent", "seed", "samples_per_task", "env_kwargs")
+        keys = ("env_id", "agent", "seed", "samples_per_task", "env_kwargs", "curriculum")
         diff = [k for k in keys if old.get(k) != meta.get(k)]
         if diff:
             raise ConfigError(
@@ -80,6 +110,7 @@ def execute_run(
     turn_timeout: float | None = 300.0,
     episode_timeout: float | None = 3600.0,
     progress: bool = True,
+    curriculum: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) one rollout into ``out``; return the summary of every stored episode."""
     from agentgym.agents import make_agent
@@ -107,15 +138,21 @@ def execute_run(
         "seed": seed,
         "samples_per_task": samples,
         "env_kwargs": env_kwargs,
+        "curriculum": curriculum,
     }
     _check_run_meta(out, meta)
+    source = build_curriculum(curriculum, env_id, env_kwargs, seed, out) if curriculum else None
     agent = make_agent(agent_spec, **(agent_options or {}))
     started = time.perf_counter()
     with TrajectoryStore(out) as store:
 
+        def save_state(_trajectory: Any) -> None:
+            if source is not None:
+                save_json_atomically(out / CURRICULUM_STATE, source.state_dict())
+
         async def go() -> None:
             try:
-                await arun_rollouts(env_id, agent, config, store)
+                await arun_rollouts(env_id, agent, config, store, on_episode=save_state, task_source=source)
             finally:
                 close = getattr(agent, "aclose", None)
                 if close is not None:
@@ -159,11 +196,18 @@ def run_command(
     episode_timeout: Annotated[float, typer.Option(help="Seconds one episode may take.")] = 3600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
+    curriculum: Annotated[
+        str | None,
+        typer.Option(
+            help="threshold (SATURN promotion) or learnability (p(1-p)); state in OUT/curriculum.json."
+        ),
+    ] = None,
 ) -> None:
     """Roll out an agent on an env and store trajectories in OUT/trajectories.jsonl.
 
     Killing the run and starting the same command again completes the file: episodes already
-    stored are skipped, so each appears exactly once.
+    stored are skipped, so each appears exactly once. With --curriculum, tasks come from a
+    curriculum over the env's generator; its state is saved after every episode and restored.
 
     Example: agentgym run puzzles/sat-v0 --agent oracle --episodes 200 --concurrency 32 --out runs/sat
     """
@@ -196,6 +240,7 @@ def run_command(
         turn_timeout=turn_timeout,
         episode_timeout=episode_timeout,
         progress=not no_progress,
+        curriculum=curriculum,
     )
     if as_json:
         typer.echo(json.dumps({**summary, "trajectories": str(out / "trajectories.jsonl")}, indent=2))
