@@ -97,6 +97,7 @@ class TaskGenerator(ABC):
         if base is not None and not isinstance(base, self.config_cls):
             raise TaskError(f"{self.id} takes a {self.config_cls.__name__}, got {type(base).__name__}")
         self.config = self.config_cls.from_overrides(overrides, base=base)
+        self._config_dict = self.config.to_dict()  # the config is frozen: one copy serves every task
 
     # ----- the contract ------------------------------------------------------------------------
     @abstractmethod
@@ -144,7 +145,7 @@ class TaskGenerator(ABC):
             spec={"generator": self.id, **spec},
             answer=answer,
             difficulty=self.difficulty(),
-            meta={"seed": seed, "index": index, "config": self.config.to_dict()},
+            meta={"seed": seed, "index": index, "config": self._config_dict},
         )
 
     @classmethod

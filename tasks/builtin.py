@@ -4,6 +4,8 @@ from agentgym.tasks.registry import register_generator
 
 BUILTIN_GENERATORS = {
     "puzzles/sat": "agentgym.tasks.puzzles.sat:SatGenerator",
+    "puzzles/sudoku": "agentgym.tasks.puzzles.sudoku:SudokuGenerator",
+    "puzzles/nqueens": "agentgym.tasks.puzzles.nqueens:NQueensGenerator",
     "puzzles/maze": "agentgym.tasks.puzzles.maze:MazeGenerator",
     "puzzles/jigsaw": "agentgym.tasks.puzzles.jigsaw:JigsawGenerator",
 }

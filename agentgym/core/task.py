@@ -52,9 +52,11 @@ class Task:
         # Freeze by value: a canonical JSON round trip copies the mappings and rejects non-JSON data.
         spec_json = canonical_json(dict(self.spec))
         object.__setattr__(self, "spec", json.loads(spec_json))
-        for name in ("difficulty", "meta"):
-            object.__setattr__(self, name, json.loads(canonical_json(dict(getattr(self, name)))))
-        object.__setattr__(self, "answer", json.loads(canonical_json(self.answer)))
+        rest = [self.answer, dict(self.difficulty), dict(self.meta)]
+        answer, difficulty, meta = json.loads(canonical_json(rest))
+        object.__setattr__(self, "answer", answer)
+        object.__setattr__(self, "difficulty", difficulty)
+        object.__setattr__(self, "meta", meta)
         expected = _hash_of(self.family, spec_json)
         if self.id and self.id != expected:
             raise TaskError(f"task id {self.id[:12]}... does not match its content hash")

@@ -5,8 +5,22 @@ from agentgym.registry import registry
 #: Single-turn envs posed by GeneratedTaskEnv: env id -> (generator id, max turns, description).
 GENERATED_ENVS: dict[str, tuple[str, int, str]] = {
     "puzzles/sat-v0": ("puzzles/sat", 3, "SATURN-style k-SAT: answer a satisfying assignment (exact check)."),
+    "puzzles/sudoku-v0": (
+        "puzzles/sudoku",
+        3,
+        "Sudoku 4x4/6x6/9x9 with a unique solution: answer the filled grid.",
+    ),
+    "puzzles/nqueens-v0": (
+        "puzzles/nqueens",
+        3,
+        "N-queens completion: place the missing queens on a partial board.",
+    ),
     "puzzles/maze-plan-v0": ("puzzles/maze", 3, "Maze shown whole: answer a move sequence from S to G."),
-    "puzzles/jigsaw-v0": ("puzzles/jigsaw", 3, "Jigsaw-R1 style: restore shuffled tiles of a generated image."),
+    "puzzles/jigsaw-v0": (
+        "puzzles/jigsaw",
+        3,
+        "Jigsaw-R1 style: restore shuffled tiles of a generated image.",
+    ),
 }
 
 

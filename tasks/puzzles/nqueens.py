@@ -128,7 +128,7 @@ class NQueensGenerator(TaskGenerator):
     def _generate(self, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
         n, k = self.config.n, self.config.n_removed
         solutions = all_solutions(n)
-        draws = rng.random(n + 1).tolist()  # one call: the solution, then the order of the rows
+        draws = rng.random(n + 1).tolist()  # one call: n keys ordering the rows, then the solution
         pick = int(draws.pop() * len(solutions))
         kept = sorted(sorted(range(n), key=draws.__getitem__)[k:])
         rows = _rows(n)
