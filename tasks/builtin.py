@@ -6,6 +6,9 @@ BUILTIN_GENERATORS = {
     "puzzles/sat": "agentgym.tasks.puzzles.sat:SatGenerator",
     "puzzles/sudoku": "agentgym.tasks.puzzles.sudoku:SudokuGenerator",
     "puzzles/nqueens": "agentgym.tasks.puzzles.nqueens:NQueensGenerator",
+    "puzzles/countdown": "agentgym.tasks.puzzles.countdown:CountdownGenerator",
+    "puzzles/knights_knaves": "agentgym.tasks.puzzles.knights_knaves:KnightsKnavesGenerator",
+    "puzzles/graph_coloring": "agentgym.tasks.puzzles.graph_coloring:GraphColoringGenerator",
     "puzzles/maze": "agentgym.tasks.puzzles.maze:MazeGenerator",
     "puzzles/jigsaw": "agentgym.tasks.puzzles.jigsaw:JigsawGenerator",
 }

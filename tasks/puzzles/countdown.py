@@ -22,6 +22,7 @@ from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 from agentgym.verifiers.rule.arithmetic import (
     ExpressionError,
     evaluate,
@@ -29,7 +30,6 @@ from agentgym.verifiers.rule.arithmetic import (
     operators,
     parse_expression,
 )
-from agentgym.verifiers.rule.sat import AnswerFormatError, extract_answer
 
 KIND = "countdown"
 MAX_RESPONSE_CHARS = 100_000

@@ -18,7 +18,7 @@ import numpy as np
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
-from agentgym.verifiers.rule.sat import AnswerFormatError, extract_answer
+from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 
 KIND = "graph_coloring"
 MAX_VERTICES = 2_000

@@ -26,13 +26,13 @@ from agentgym.core.messages import ImagePart, TextPart
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.verifiers.rule.answer import last_answer_block
 
 MAX_SIDE = 8
 MAX_SHAPES = 200
 MAX_ANSWER_CHARS = 100_000
 GAP = 4  # white pixels between shuffled tiles
 SHAPE_KINDS = ("ellipse", "rectangle", "triangle")
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;\[\]()]+")
 #: 3x5 bitmap digits ("1" = lit pixel), scaled up when drawn.
 _DIGITS = {
@@ -195,10 +195,10 @@ def parse_order(text: str, n: int) -> list[int]:
     """The ``n`` tile numbers of the last complete ``<answer>`` block; raises TileFormatError."""
     if len(text) > MAX_ANSWER_CHARS:
         raise TileFormatError(f"the reply is longer than {MAX_ANSWER_CHARS} characters")
-    blocks = _ANSWER.findall(text)
-    if not blocks:
+    body = last_answer_block(text)
+    if body is None:
         raise TileFormatError("no <answer>...</answer> block found")
-    tokens = [t for t in _SEPARATORS.split(blocks[-1]) if t]
+    tokens = [t for t in _SEPARATORS.split(body) if t]
     if len(tokens) != n:
         raise TileFormatError(f"expected {n} tile numbers, got {len(tokens)}")
     values = []

@@ -22,7 +22,7 @@ from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
-from agentgym.verifiers.rule.sat import AnswerFormatError, extract_answer
+from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 
 KIND = "knights_knaves"
 MAX_PEOPLE = 12

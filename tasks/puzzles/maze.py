@@ -23,6 +23,7 @@ import numpy as np
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.verifiers.rule.answer import last_answer_block
 
 MAX_SIDE = 60
 MAX_ANSWER_CHARS = 100_000
@@ -41,7 +42,6 @@ _ALIASES = {
     "e": "right",
 }
 _ALIASES |= {"north": "up", "south": "down", "west": "left", "east": "right"} | {d: d for d in DIRECTIONS}
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _TOKEN = re.compile(r"[\s,;|>\-\[\]()'\"]+")
 
 Cell = tuple[int, int]
@@ -179,10 +179,10 @@ def parse_moves(text: str) -> list[str]:
     """The move sequence of the last complete ``<answer>`` block; raises MoveFormatError."""
     if len(text) > MAX_ANSWER_CHARS:
         raise MoveFormatError(f"the reply is longer than {MAX_ANSWER_CHARS} characters")
-    blocks = _ANSWER.findall(text)
-    if not blocks:
+    body = last_answer_block(text)
+    if body is None:
         raise MoveFormatError("no <answer>...</answer> block found")
-    tokens = [t for t in _TOKEN.split(blocks[-1]) if t]
+    tokens = [t for t in _TOKEN.split(body) if t]
     if not tokens:
         raise MoveFormatError("the answer is empty; list moves like 'up right down'")
     moves: list[str] = []

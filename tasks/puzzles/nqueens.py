@@ -10,7 +10,6 @@ that keeps every given queen passes.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +19,10 @@ from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.verifiers.rule.answer import last_answer_block
 
 MIN_N, MAX_N = 4, 12
 MAX_ANSWER_CHARS = 100_000
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _SEPARATORS = str.maketrans("", "", " \t\r,;|[](){}\"'")
 _QUEEN, _EMPTY = "Qq", "_.-"
 SMALL = 10  # up to this many solutions, completions are counted in Python (numpy costs more)
@@ -223,10 +222,9 @@ def parse_board(response: str, n: int) -> list[tuple[int, int]]:
     The board is n lines of n squares: ``Q`` (or ``q``) for a queen, ``_``, ``.`` or ``-`` for an
     empty square, squares separated by spaces or commas or not at all; blank lines are skipped.
     """
-    blocks = _ANSWER.findall(response)
-    if not blocks:
+    body = last_answer_block(response)
+    if body is None:
         raise TaskError("no <answer>...</answer> block found")
-    body = blocks[-1]
     if len(body) > MAX_ANSWER_CHARS:
         raise TaskError(f"the answer is longer than {MAX_ANSWER_CHARS} characters")
     rows = [cells for line in body.splitlines() if (cells := line.translate(_SEPARATORS))]

@@ -14,7 +14,6 @@ passes (it is the unique solution anyway).
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,13 +23,13 @@ from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.verifiers.rule.answer import last_answer_block
 
 BOXES: dict[int, tuple[int, int]] = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
 MIN_GIVENS: dict[int, int] = {4: 4, 6: 8, 9: 17}  # the fewest clues a unique grid can have
 DEFAULT_GIVENS: dict[int, int] = {4: 7, 6: 16, 9: 30}
 TECHNIQUES = ("singles", "any")
 MAX_ANSWER_CHARS = 100_000
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _SEPARATORS = str.maketrans("", "", " \t\r,;|[](){}\"'")
 _CELLS = {**{str(d): d for d in range(10)}, ".": 0, "_": 0}  # 0, '.' and '_' read as blanks
 
@@ -371,10 +370,9 @@ def parse_grid(response: str, n: int) -> list[int]:
     by spaces, commas or ``|`` or not at all; ``.``, ``_`` or ``0`` is read as a blank (a wrong
     answer, not an unreadable one). All n*n cells on fewer lines are read in row-major order.
     """
-    blocks = _ANSWER.findall(response)
-    if not blocks:
+    body = last_answer_block(response)
+    if body is None:
         raise TaskError("no <answer>...</answer> block found")
-    body = blocks[-1]
     if len(body) > MAX_ANSWER_CHARS:
         raise TaskError(f"the answer is longer than {MAX_ANSWER_CHARS} characters")
     rows = [cells for line in body.splitlines() if (cells := line.translate(_SEPARATORS).strip("-+="))]

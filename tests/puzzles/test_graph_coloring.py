@@ -7,7 +7,7 @@ from agentgym.core.task import Task
 from agentgym.registry import registry, unwrap
 from agentgym.tasks.puzzles.graph_coloring import GraphColoringGenerator, max_edges, parse_coloring
 from agentgym.tasks.registry import make_generator, register_generator
-from agentgym.verifiers.rule.sat import AnswerFormatError
+from agentgym.verifiers.rule.answer import AnswerFormatError
 
 GEN_ID = "puzzles/graph_coloring"
 ENV_ID = "puzzles/graph-coloring-v0"

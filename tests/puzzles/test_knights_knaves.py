@@ -17,7 +17,7 @@ from agentgym.tasks.puzzles.knights_knaves import (
     render,
 )
 from agentgym.tasks.registry import make_generator, register_generator
-from agentgym.verifiers.rule.sat import AnswerFormatError
+from agentgym.verifiers.rule.answer import AnswerFormatError
 
 GEN_ID = "puzzles/knights_knaves"
 ENV_ID = "puzzles/knights-knaves-v0"

@@ -14,27 +14,11 @@ import numpy as np
 
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
+from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 
-MAX_ANSWER_CHARS = 200_000
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _PAIR = re.compile(r"x(\d+)\s*[=:]\s*([A-Za-z0-9]+)", re.IGNORECASE)
 _TRUE = {"1", "t", "true"}
 _FALSE = {"0", "f", "false"}
-
-
-class AnswerFormatError(ValueError):
-    """The reply holds no parsable assignment; the message says what is wrong."""
-
-
-def extract_answer(text: str) -> str:
-    """The body of the last complete ``<answer>`` block; raises AnswerFormatError if there is none."""
-    blocks = _ANSWER.findall(text)
-    if not blocks:
-        raise AnswerFormatError("no <answer>...</answer> block found")
-    body = blocks[-1].strip()
-    if len(body) > MAX_ANSWER_CHARS:
-        raise AnswerFormatError(f"the answer is longer than {MAX_ANSWER_CHARS} characters")
-    return body
 
 
 def _truth(token: str, where: str) -> bool:
