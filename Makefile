@@ -41,7 +41,10 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 bench: install-dev
+	$(PIP) install -q reasoning-gym
 	$(BIN)/python bench/runner.py
+	$(BIN)/python bench/generators.py
+	$(BIN)/python bench/curriculum.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

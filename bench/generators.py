@@ -41,6 +41,18 @@ COMPARISONS: list[Comparison] = [
                "n_queens", {"n": 4, "min_remove": 2, "max_remove": 2}),
     Comparison("n-queens n=8, 6 removed", "puzzles/nqueens", {"n": 8, "n_removed": 6},
                "n_queens", {"n": 8, "min_remove": 6, "max_remove": 6}),
+    # Equal difficulty: the same count of numbers, values 1..100, targets 100..999, all numbers used.
+    Comparison("countdown, 4 numbers", "puzzles/countdown", {"n_numbers": 4, "use_all": True},
+               "countdown", {"min_numbers": 4, "max_numbers": 4}),
+    Comparison("countdown, 6 numbers", "puzzles/countdown", {"n_numbers": 6, "use_all": True},
+               "countdown", {"min_numbers": 6, "max_numbers": 6}),
+    # Equal difficulty: people, statement depth and width; one statement per person as theirs.
+    Comparison("knights-knaves 2 people", "puzzles/knights_knaves",
+               {"n_people": 2, "depth": 2, "width": 2, "one_statement_each": True},
+               "knights_knaves", {"n_people": 2, "depth_constraint": 2, "width_constraint": 2}),
+    Comparison("knights-knaves 5 people", "puzzles/knights_knaves",
+               {"n_people": 5, "depth": 3, "width": 3, "one_statement_each": True},
+               "knights_knaves", {"n_people": 5, "depth_constraint": 3, "width_constraint": 3}),
 ]  # fmt: skip
 
 

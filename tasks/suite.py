@@ -16,7 +16,7 @@ from agentgym.core.errors import ConfigError, UnknownIdError
 from agentgym.core.task import Task
 from agentgym.tasks.io import read_tasks, write_tasks
 from agentgym.tasks.registry import generator_class, list_generators
-from agentgym.tasks.splits import generate_split, split_of
+from agentgym.tasks.splits import split_of
 
 SUITES_DIR = Path(__file__).parent / "suites"
 PER_LEVEL = 8
@@ -63,15 +63,26 @@ def load_suite(suite_id: str) -> list[Task]:
     return tasks
 
 
-def build_suite(generator_id: str, per_level: int = PER_LEVEL, seed: int = SUITE_SEED) -> list[Task]:
-    """Held-out tasks of ``generator_id`` at each of its difficulty levels (level in ``meta``)."""
+def build_suite(
+    generator_id: str, per_level: int = PER_LEVEL, seed: int = SUITE_SEED, max_draws: int = 2000
+) -> list[Task]:
+    """Up to ``per_level`` distinct held-out tasks at each difficulty level (level in ``meta``).
+
+    Levels whose task space is tiny may hold fewer held-out tasks, or none; they get what exists.
+    """
     cls = generator_class(generator_id)
-    tasks = []
+    tasks: list[Task] = []
     for level in range(cls.n_levels()):
-        for task in generate_split(cls.at_level(level), seed + level, per_level, "heldout"):
-            tasks.append(
-                Task(task.family, task.spec, task.answer, task.difficulty, {**task.meta, "level": level})
-            )
+        gen = cls.at_level(level)
+        seen: set[str] = set()
+        for index in range(max_draws):
+            task = gen.generate(seed + level, index)
+            if split_of(task) == "heldout" and task.id not in seen:
+                seen.add(task.id)
+                meta = {**task.meta, "level": level}
+                tasks.append(Task(task.family, task.spec, task.answer, task.difficulty, meta))
+                if len(seen) == per_level:
+                    break
     return tasks
 
 

@@ -191,7 +191,9 @@ def test_curriculum_state_is_saved_and_restored_with_the_run(tmp_path, capsys):
     second = json.loads((tmp_path / "curriculum.json").read_text())
     capsys.readouterr()
     assert first["draws"] == 36 and second["draws"] == 50  # the resumed run continued the saved state
-    levels = [json.loads(line)["task"]["difficulty"]["n_vars"] for line in (tmp_path / "trajectories.jsonl").open()]
+    records = (tmp_path / "trajectories.jsonl").read_text().splitlines()
+    levels = [json.loads(line)["task"]["difficulty"]["n_vars"] for line in records]
     assert levels[0] == 3 and max(levels) > 3  # promoted by the oracle's successes
-    code, _, err = run_main(capsys, "run", "puzzles/sat-v0", "--agent", "oracle", "-n", "50", "--out", str(tmp_path))
+    plain = ["run", "puzzles/sat-v0", "--agent", "oracle", "-n", "50", "--out", str(tmp_path)]
+    code, _, err = run_main(capsys, *plain)
     assert code == 2 and "curriculum" in err  # resuming without the curriculum is refused

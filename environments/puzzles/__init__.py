@@ -16,8 +16,8 @@ GENERATED_ENVS: dict[str, tuple[str, int, str]] = {
         "N-queens completion: place the missing queens on a partial board.",
     ),
     "puzzles/countdown-v0": ("puzzles/countdown", 3, "Countdown / 24 game: reach the target with + - * /."),
-    "puzzles/knights-knaves-v0": ("puzzles/knights_knaves", 3, "Knights and knaves (unique solution): name every role."),
-    "puzzles/graph-coloring-v0": ("puzzles/graph_coloring", 3, "k-colour a graph: no edge joins two same-coloured vertices."),
+    "puzzles/knights-knaves-v0": ("puzzles/knights_knaves", 3, "Knights and knaves: name every role."),
+    "puzzles/graph-coloring-v0": ("puzzles/graph_coloring", 3, "k-colour a graph with no monochrome edge."),
     "puzzles/maze-plan-v0": ("puzzles/maze", 3, "Maze shown whole: answer a move sequence from S to G."),
     "puzzles/jigsaw-v0": (
         "puzzles/jigsaw",
