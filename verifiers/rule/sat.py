@@ -14,6 +14,7 @@ import numpy as np
 
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
+from agentgym.verifiers.base import Verifier
 from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 
 _PAIR = re.compile(r"x(\d+)\s*[=:]\s*([A-Za-z0-9]+)", re.IGNORECASE)
@@ -81,3 +82,12 @@ def verify_sat(task: Task, response: str) -> Verdict:
         kind="sat",
         details={"satisfied": satisfied, "clauses": total, "fraction_satisfied": satisfied / total},
     )
+
+
+class SatVerifier(Verifier):
+    """``sat``: the reply's assignment must satisfy every clause of ``task.spec["clauses"]``."""
+
+    name = "sat"
+
+    def _verify(self, task: Task, response: str) -> Verdict:
+        return verify_sat(task, response)
