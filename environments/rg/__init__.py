@@ -1,0 +1,50 @@
+"""reasoning-gym as a task source: one single-turn env ``rg/<dataset>-v0`` per dataset that works here.
+
+The list of datasets is static data (:mod:`.catalog`), so registering imports nothing heavy; when
+reasoning_gym is not installed (the ``rg`` extra), nothing is registered. Entries are made and
+scored by reasoning-gym itself, in a worker process (:mod:`.generator`). Datasets left out, and
+why, are in :data:`.policy.EXCLUDED`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from agentgym.environments.rg.catalog import DATASETS
+from agentgym.environments.rg.generator import class_name, generator_id
+from agentgym.environments.rg.policy import available_datasets
+
+MAX_TURNS = 3
+ENTRY_POINT = "agentgym.environments.rg.env:ReasoningGymEnv"
+
+
+def env_id(dataset: str) -> str:
+    """The env id of a reasoning-gym dataset (``rg/<dataset>-v0``)."""
+    return f"rg/{dataset}-v0"
+
+
+def installed() -> bool:
+    """True when reasoning_gym can be imported (checked without importing it)."""
+    return importlib.util.find_spec("reasoning_gym") is not None
+
+
+def register_envs() -> None:
+    """Register a generator and an env per available dataset (idempotent; none without reasoning_gym)."""
+    if not installed():
+        return
+    from agentgym.registry import registry
+    from agentgym.tasks.registry import register_generator
+
+    for dataset in available_datasets():
+        register_generator(generator_id(dataset), f"agentgym.environments.rg.generator:{class_name(dataset)}")
+        if env_id(dataset) not in registry:
+            registry.register(
+                env_id(dataset),
+                ENTRY_POINT,
+                kwargs={"generator": generator_id(dataset)},
+                max_turns=MAX_TURNS,
+                description=f"reasoning-gym {dataset}: {DATASETS[dataset]} (reasoning-gym's own scorer).",
+            )
+
+
+register_envs()

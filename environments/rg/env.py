@@ -1,0 +1,17 @@
+"""The env posing reasoning-gym tasks: :class:`GeneratedTaskEnv` stepping off the event loop."""
+
+from __future__ import annotations
+
+from agentgym.environments.puzzles.generated import GeneratedTaskEnv
+
+
+class ReasoningGymEnv(GeneratedTaskEnv):
+    """A single-turn env over one ``rg/<dataset>`` generator (``generator="rg/sudoku"``).
+
+    Items are made and answers scored in the reasoning-gym worker process, which can take up to the
+    scorer's time limit, so ``areset``/``astep`` wait in a worker thread instead of blocking the
+    event loop of an async rollout.
+    """
+
+    family = "rg"
+    step_in_thread = True
