@@ -1,1 +1,8 @@
-"""Sandboxes for untrusted code (``agentgym.sandbox``); the backends arrive with the sandbox issue."""
+"""Sandboxes for untrusted code (``agentgym.sandbox``): local (bubblewrap) and Docker backends.
+
+:func:`make_sandbox` builds one by backend name; see :mod:`agentgym.sandbox.base` for the contract.
+"""
+
+from agentgym.sandbox.base import ExecResult, Limits, Sandbox
+
+__all__ = ["ExecResult", "Limits", "Sandbox"]
