@@ -45,6 +45,7 @@ bench: install-dev
 	$(BIN)/python bench/runner.py
 	$(BIN)/python bench/generators.py
 	$(BIN)/python bench/curriculum.py
+	$(BIN)/python bench/verifiers.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -96,5 +96,5 @@ def test_failures_are_unscored_never_silent_zero():
 
 def test_registry():
     assert "sat" in list_verifiers()
-    with pytest.raises(UnknownIdError, match="did you mean 'sat'"):
-        make_verifier("sta")
+    with pytest.raises(UnknownIdError, match="did you mean 'math'"):
+        make_verifier("mathh")
