@@ -45,7 +45,12 @@ __all__ = ["DockerConfig", "DockerPool", "DockerSandbox", "shared_pool"]
 SANDBOX_USER = f"{SANDBOX_UID}:{SANDBOX_UID}"
 KILL_AFTER = 2  # seconds between timeout's SIGTERM and SIGKILL inside the container
 CALLER_GRACE = 3.0  # the caller steps in this long after the inner kill should have worked
-WRAPPER = 't=$1; shift; timeout -k {kill_after} "$t" "$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
+# Kill leftovers first (a command that killed its wrapper escapes the kill at the end), run the
+# command under timeout, kill whatever it left.
+WRAPPER = (
+    'kill -9 -1 2>/dev/null; t=$1; shift; timeout -k {kill_after} "$t" "$@"; rc=$?; '
+    "kill -9 -1 2>/dev/null; exit $rc"
+)
 KILL_ALL = ["/bin/sh", "-c", "kill -9 -1 2>/dev/null; kill -9 -1 2>/dev/null; exit 0"]
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 
@@ -133,6 +138,8 @@ class DockerSandbox(Sandbox):
             )
             if outcome.killed_at_deadline and outcome.exit_code is None:
                 self._break("a command outlived its time limit and every attempt to kill it")
+            elif outcome.exit_code is None or outcome.exit_code >= 128:
+                self._kill_processes(wait=True)  # the wrapper itself may have been killed
             oom = self._oom_since_last(outcome.exit_code)
         code = outcome.exit_code if outcome.exit_code is not None else -9
         timed_out = outcome.killed_at_deadline or (code in (124, 137) and outcome.duration >= timeout)
@@ -157,11 +164,14 @@ class DockerSandbox(Sandbox):
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             raise SandboxError(f"docker exec failed in sandbox {self.container_id[:12]}: {exc}") from exc
 
-    def _kill_processes(self) -> None:
-        """Kill every process of the sandbox user (a detached exec; the keeper runs as root)."""
+    def _kill_processes(self, wait: bool = False) -> None:
+        """Kill every process of the sandbox user (the keeper runs as root and survives)."""
         with contextlib.suppress(Exception):
             exec_id = self._api.exec_create(self.container_id, KILL_ALL, user=SANDBOX_USER)["Id"]
-            self._api.exec_start(exec_id, detach=True)
+            if wait:
+                self._api.exec_start(exec_id)
+            else:
+                self._api.exec_start(exec_id, detach=True)
 
     def _break(self, reason: str) -> None:
         """Kill the container and refuse further use (its work dir is gone with it)."""

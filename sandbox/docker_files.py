@@ -1,7 +1,7 @@
 """File transfer for the docker backend: tar archives through ``put_archive`` / ``get_archive``.
 
-Paths are checked inside the container first (:data:`RESOLVE`, run as the sandbox user while no
-command of the sandbox runs, so nothing can swap a link in between): the path after symlinks
+Paths are checked inside the container first (:data:`RESOLVE`, run as the sandbox user after it
+killed every other process of that user, so nothing can swap a link in between): the path after symlinks
 must stay in ``/work``. Archives from the container are extracted on the host with tarfile's
 ``data`` filter (no absolute names, no ``..``, no links leaving the destination, no devices).
 Archives go through temporary files, never whole into memory.
@@ -25,6 +25,7 @@ WORK_DIR = "/work"
 CHUNK = 1 << 16
 # $1: 1 if the path must exist; $2: the path. Prints the resolved path, then its type and size.
 RESOLVE = r"""
+kill -9 -1 2>/dev/null
 if [ "$1" = 1 ]; then p=$(realpath -e -- "$2" 2>/dev/null) || exit 3
 else p=$(realpath -m -- "$2" 2>/dev/null) || exit 3; fi
 case "$p" in /work|/work/*) ;; *) printf '%s\n' "$p"; exit 4;; esac

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -63,7 +64,7 @@ def limit_wrapper(limits: Limits, timeout: float) -> list[str]:
         find_tool("timeout") or "timeout",
         "-k",
         f"{KILL_AFTER:g}",
-        f"{timeout:.3f}",
+        f"{max(timeout, 0.001):.3f}",  # "0.000" would mean no limit at all
     ]
 
 
@@ -92,6 +93,7 @@ class HostDirSandbox(Sandbox):
         self._give(self.root, self.workdir)
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
+        self._cleanup = weakref.finalize(self, remove_tree, self.root)  # if close() is never called
 
     def _give(self, *paths: Path) -> None:
         """Hand ``paths`` to the sandbox's host identity (when running as root)."""
@@ -264,7 +266,7 @@ class HostDirSandbox(Sandbox):
             running = list(self._running)
         for proc in running:
             kill_group(proc)
-        remove_tree(self.root)
+        self._cleanup()
 
 
 def kill_group(proc: subprocess.Popen[bytes], *, even_if_reaped: bool = False) -> None:

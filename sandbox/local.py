@@ -67,9 +67,23 @@ def host_identity(host_uid: int = SANDBOX_UID, host_gid: int | None = None) -> t
 
 
 @functools.lru_cache(maxsize=8)
+def bwrap_options(bwrap: str) -> frozenset[str]:
+    """The options this ``bwrap`` knows, read from its ``--help``.
+
+    ``--size`` and ``--disable-userns`` came with bubblewrap 0.7 and 0.8; :func:`bwrap_argv` does
+    without them on older ones.
+    """
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(word for word in text.split() if word.startswith("--"))
+
+
+@functools.lru_cache(maxsize=8)
 def _probe(bwrap: str, identity: tuple[int, int] | None) -> str | None:
     """Try one trivial sandbox; None if it works, else why not (cached per process)."""
-    argv = [bwrap, "--unshare-user", "--unshare-all", "--disable-userns", "--die-with-parent"]
+    argv = [bwrap, "--unshare-user", "--unshare-all", "--die-with-parent"]
     argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--ro-bind", "/", "/", "true"]
     kwargs = {} if identity is None else {"user": identity[0], "group": identity[1], "extra_groups": []}
     try:
@@ -109,7 +123,10 @@ def bwrap_argv(
     ro_binds: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The full ``bwrap`` command line for ``command`` in the sandbox rooted at host dir ``root``."""
-    argv = [bwrap, "--unshare-user", "--unshare-all", "--disable-userns"]
+    known = bwrap_options(bwrap)
+    argv = [bwrap, "--unshare-user", "--unshare-all"]
+    if "--disable-userns" in known:  # no nested user namespaces: less kernel to attack
+        argv.append("--disable-userns")
     if limits.network:
         argv.append("--share-net")
     argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
@@ -126,9 +143,14 @@ def bwrap_argv(
         argv += ["--ro-bind-try", str(python_etc), str(python_etc)]
     for name in ("passwd", "group") + (() if limits.network else ("hosts",)):
         argv += ["--ro-bind", str(root / "etc" / name), f"/etc/{name}"]
-    tmp_size = str(limits.file_size_mb << 20)  # tmpfs is RAM: never unsized
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", tmp_size, "--tmpfs", "/dev/shm"]
-    argv += ["--remount-ro", "/dev", "--size", tmp_size, "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    for inside, spare in (("/dev/shm", "shm"), ("/tmp", "tmp")):
+        if "--size" in known:  # tmpfs is RAM: never unsized
+            argv += ["--size", str(limits.file_size_mb << 20), "--tmpfs", inside]
+        else:  # bubblewrap < 0.7: a private host dir on disk instead
+            argv += ["--bind", str(root / spare), inside]
+        if inside == "/dev/shm":
+            argv += ["--remount-ro", "/dev"]
     argv += ["--bind", str(root / "work"), WORKDIR]
     for host_path, inside in (ro_binds or {}).items():
         argv += ["--ro-bind", str(host_path), inside]
@@ -175,9 +197,12 @@ class LocalSandbox(HostDirSandbox):
         return check_local_backend()
 
     def _write_etc(self) -> None:
-        """The sandbox's own passwd, group and hosts (the host's are not shown)."""
+        """The sandbox's own passwd, group and hosts (the host's are not shown), and spare dirs."""
         etc = self.root / "etc"
         etc.mkdir(mode=0o755)
+        for spare in ("tmp", "shm"):  # /tmp and /dev/shm where bwrap cannot size a tmpfs
+            (self.root / spare).mkdir(mode=0o700)
+            self._give(self.root / spare)
         uid = SANDBOX_UID
         files = {
             "passwd": (

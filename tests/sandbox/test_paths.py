@@ -131,3 +131,16 @@ def test_closed_sandbox_refuses_everything(sandbox):
     ):
         with pytest.raises(SandboxError, match="closed"):
             call()
+
+
+def test_a_forgotten_sandbox_is_removed_when_collected():
+    import gc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sb = UnsafeProcessSandbox()
+    sb.write_file("x", "y")
+    root = sb.root
+    del sb
+    gc.collect()
+    assert not root.exists()
