@@ -284,7 +284,7 @@ class DockerPool:
             raise SandboxError(f"DockerPool size must be >= 0, got {size}")
         self.size, self.limits, self.config = size, limits or Limits(), config or DockerConfig()
         self.limits.validate()
-        self.client = client or connect(self.config)
+        self.client = client or connect(self.config, reap=True)
         self.last_error: SandboxError | None = None
         self._ready: list[StartedContainer] = []
         self._starting = 0

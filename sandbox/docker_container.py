@@ -49,6 +49,15 @@ class DockerConfig:
     max_lifetime_s: int = 24 * 3600  # the keeper exits then, even if every owner is gone
     start_engine: bool = True  # start dockerd if installed, not running, and we are root
 
+    def validate(self) -> None:
+        """Raise SandboxError naming the first invalid field."""
+        if not self.cpus > 0:
+            raise SandboxError(f"DockerConfig.cpus must be > 0, got {self.cpus!r}")
+        for name in ("work_mb", "tmp_mb", "max_lifetime_s"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SandboxError(f"DockerConfig.{name} must be a positive int, got {value!r}")
+
     def resolved_image(self) -> str:
         """The image to run: the configured one, or the base image's content-derived tag."""
         return self.image or base_image_tag()
@@ -64,19 +73,26 @@ class StartedContainer:
 
 
 live: weakref.WeakSet[Closable] = weakref.WeakSet()  # closed by the exit hook
-_reaped_once: set[int] = set()
-_reap_lock = threading.Lock()
+_clients: dict[int, Any] = {}  # one client per process (a forked child makes its own)
+_client_lock = threading.Lock()
 
 
-def connect(config: DockerConfig) -> Any:
-    """A Docker client, the engine started if allowed; leftovers of dead owners reaped once per process."""
-    ensure_engine(start=config.start_engine)
-    client = docker_client()
-    with _reap_lock:
-        if os.getpid() not in _reaped_once:
-            _reaped_once.add(os.getpid())
-            reap_leftovers(client)
+def connect(config: DockerConfig, reap: bool = False) -> Any:
+    """The Docker client of this process (the engine started if allowed).
+
+    Leftovers of dead owners are reaped on the first call in a process, and again when ``reap``;
+    an exit hook closes what the process left open and reaps once more.
+    """
+    pid = os.getpid()
+    with _client_lock:
+        client = _clients.get(pid)
+        if client is None:
+            ensure_engine(start=config.start_engine)
+            client = _clients[pid] = docker_client()
             atexit.register(_at_exit, client)
+            reap = True
+    if reap:
+        reap_leftovers(client)
     return client
 
 
@@ -93,6 +109,7 @@ def start_container(client: Any, limits: Limits, config: DockerConfig) -> Starte
     """Create and start one sandbox container with its work volume (the cold-start path)."""
     import docker
 
+    config.validate()
     image = config.resolved_image()
     labels = owner_labels("sandbox")
     name = f"agentgym-{os.getpid()}-{uuid.uuid4().hex[:10]}"

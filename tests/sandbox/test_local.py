@@ -21,6 +21,7 @@ from agentgym.sandbox.unsafe import UnsafeProcessSandbox, UnsafeSandboxWarning
 
 REASON = check_local_backend()
 needs_bwrap = pytest.mark.skipif(REASON is not None, reason=f"local sandbox unavailable: {REASON}")
+pytestmark = pytest.mark.timeout(120)  # a sandbox bug must fail here, not hang the suite
 
 
 @pytest.fixture
@@ -82,6 +83,7 @@ def test_runs_a_command_in_the_work_dir(sandbox):
 
 
 @needs_bwrap
+@pytest.mark.slow
 def test_fork_bomb_is_capped_and_returns():
     counter = """
     import os, time
@@ -122,6 +124,7 @@ def test_infinite_loop_times_out_at_the_limit(sandbox):
 
 
 @needs_bwrap
+@pytest.mark.slow
 def test_caller_enforces_the_limit_when_the_inner_timeout_is_stopped(sandbox):
     result = sandbox.exec(["sh", "-c", "kill -STOP $PPID; while :; do :; done"], timeout=1)
     assert result.timed_out and 1 + CALLER_GRACE <= result.duration < 1 + CALLER_GRACE + 3
@@ -165,6 +168,7 @@ def test_close_ends_a_running_call():
 
 
 @needs_bwrap
+@pytest.mark.slow
 def test_a_gigabyte_of_output_is_capped_and_drained_from_both_pipes(sandbox):
     half = 512 << 20
     script = f"head -c {half} /dev/zero | tr '\\0' a & head -c {half} /dev/zero >&2; wait"

@@ -1,5 +1,6 @@
 """Path safety of file transfer: ``..``, absolute paths and escaping symlinks are refused."""
 
+import gc
 import os
 import warnings
 from pathlib import Path
@@ -134,8 +135,6 @@ def test_closed_sandbox_refuses_everything(sandbox):
 
 
 def test_a_forgotten_sandbox_is_removed_when_collected():
-    import gc
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sb = UnsafeProcessSandbox()
