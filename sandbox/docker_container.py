@@ -44,8 +44,11 @@ class DockerConfig:
 
     image: str | None = None  # default: the base image (``agentgym sandbox build-image``)
     cpus: float = 1.0
-    work_mb: int = 512  # size of /work (tmpfs, counted against the memory limit when written)
-    tmp_mb: int = 256  # size of /tmp
+    # /work and /tmp are tmpfs: what is written there counts against the memory limit and cannot
+    # be swapped out, so by default they get half and a quarter of it. Were they as large as the
+    # limit, a full disk would leave no memory to run even `rm` in.
+    work_mb: int | None = None  # default: Limits.memory_mb // 2
+    tmp_mb: int | None = None  # default: Limits.memory_mb // 4
     max_lifetime_s: int = 24 * 3600  # the keeper exits then, even if every owner is gone
     start_engine: bool = True  # start dockerd if installed, not running, and we are root
 
@@ -55,6 +58,8 @@ class DockerConfig:
             raise SandboxError(f"DockerConfig.cpus must be > 0, got {self.cpus!r}")
         for name in ("work_mb", "tmp_mb", "max_lifetime_s"):
             value = getattr(self, name)
+            if value is None and name != "max_lifetime_s":
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise SandboxError(f"DockerConfig.{name} must be a positive int, got {value!r}")
 
@@ -108,12 +113,15 @@ def _at_exit(client: Any) -> None:
 def start_container(client: Any, limits: Limits, config: DockerConfig) -> StartedContainer:
     """Create and start one sandbox container with its work volume (the cold-start path)."""
     import docker
+    import requests
 
     config.validate()
     image = config.resolved_image()
     labels = owner_labels("sandbox")
     name = f"agentgym-{os.getpid()}-{uuid.uuid4().hex[:10]}"
-    tmpfs_opts = f"size={config.work_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"
+    work_mb = config.work_mb or max(16, limits.memory_mb // 2)
+    tmp_mb = config.tmp_mb or max(16, limits.memory_mb // 4)
+    tmpfs_opts = f"size={work_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"
     try:
         volume = client.api.create_volume(
             f"{name}-work",
@@ -121,12 +129,12 @@ def start_container(client: Any, limits: Limits, config: DockerConfig) -> Starte
             labels=labels,
             driver_opts={"type": "tmpfs", "device": "tmpfs", "o": tmpfs_opts},
         )["Name"]
-    except docker.errors.APIError as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise SandboxError(f"cannot create the work volume: {exc}") from exc
     mib = 1 << 20
     host_config = client.api.create_host_config(
         binds={volume: {"bind": WORK_DIR, "mode": "rw"}},
-        tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={config.tmp_mb}m,mode=1777"},
+        tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={tmp_mb}m,mode=1777"},
         read_only=True,
         network_mode="bridge" if limits.network else "none",
         mem_limit=limits.memory_mb * mib,
@@ -143,8 +151,9 @@ def start_container(client: Any, limits: Limits, config: DockerConfig) -> Starte
         security_opt=["no-new-privileges"],
         init=True,
     )
+    created_id = ""  # set once the container exists, so a failure after that removes it
     try:
-        created = client.api.create_container(
+        created_id = client.api.create_container(
             image,
             ["sleep", str(config.max_lifetime_s)],
             name=name,
@@ -155,16 +164,16 @@ def start_container(client: Any, limits: Limits, config: DockerConfig) -> Starte
             labels=labels,
             host_config=host_config,
             network_disabled=not limits.network,
-        )
-        client.api.start(created["Id"])
-        pid = client.api.inspect_container(created["Id"])["State"]["Pid"]
+        )["Id"]
+        client.api.start(created_id)
+        pid = client.api.inspect_container(created_id)["State"]["Pid"]
     except docker.errors.ImageNotFound as exc:
         remove_container(client, None, volume)
         raise SandboxError(f"image {image} not found; build it with `agentgym sandbox build-image`") from exc
-    except docker.errors.APIError as exc:
-        remove_container(client, locals().get("created", {}).get("Id"), volume)
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        remove_container(client, created_id, volume)
         raise SandboxError(f"cannot start a sandbox container from {image}: {exc}") from exc
-    return StartedContainer(created["Id"], volume, _host_oom_file(pid, created["Id"]))
+    return StartedContainer(created_id, volume, _host_oom_file(pid, created_id))
 
 
 def _host_oom_file(pid: int, container_id: str) -> str | None:

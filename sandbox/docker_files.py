@@ -91,7 +91,7 @@ def put_bytes(api: Any, container_id: str, target: Resolved, payload: bytes) -> 
     info.size, info.mode, info.mtime = len(payload), 0o644, int(time.time())
     with tempfile.TemporaryFile() as archive:
         with tarfile.open(fileobj=archive, mode="w") as tar:
-            tar.addfile(_own(info), io.BytesIO(payload))
+            tar.addfile(_own(info) or info, io.BytesIO(payload))
         _put(api, container_id, posixpath.dirname(target.path), archive)
 
 

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.core.errors import SandboxError
+from agentgym.sandbox.docker_owner import process_start_time
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 DOCKERD_LOG = Path("/var/log/agentgym-dockerd.log")
 START_LOCK = Path("/tmp/agentgym-dockerd.lock")
+STARTUP_GRACE = 20.0  # seconds a dockerd may take to answer after it started
 INSTALL_HINT = "apt-get install docker.io (or run scripts/docker-engine.sh as root)"
 
 
@@ -96,15 +98,36 @@ def ensure_engine(start: bool = True, timeout: float = 60.0) -> str:
     return where
 
 
+def _running_dockerd() -> int | None:
+    """The pid of a live dockerd from its pidfile, or None."""
+    try:
+        pid = int(Path("/var/run/docker.pid").read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, OSError):
+        return None
+    return pid
+
+
+def _age_seconds(pid: int) -> float:
+    """How long ``pid`` has been running (0.0 if unknown)."""
+    ticks = process_start_time(pid)
+    try:
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return uptime - int(ticks) / os.sysconf("SC_CLK_TCK") if ticks else 0.0
+
+
 def _spawn_dockerd(dockerd: str, path: str) -> subprocess.Popen[bytes] | None:
-    """Start ``dockerd`` detached (it outlives us, like a system service); None if one already runs."""
-    pidfile = Path("/var/run/docker.pid")
-    if pidfile.exists():
-        try:
-            os.kill(int(pidfile.read_text().strip()), 0)
-            return None  # a dockerd is starting up; just wait for its socket
-        except (ValueError, OSError):
-            pass
+    """Start ``dockerd`` detached (it outlives us, like a system service); None if one already runs.
+
+    A dockerd that has run for a while without answering at ``path`` listens elsewhere: raise.
+    """
+    pid = _running_dockerd()
+    if pid is not None:
+        if _age_seconds(pid) > STARTUP_GRACE:
+            raise SandboxError(f"dockerd (pid {pid}) runs but does not answer at {path}; check DOCKER_HOST")
+        return None  # a dockerd is starting up; just wait for its socket
     args = [dockerd]
     if path != DEFAULT_SOCKET:
         args += ["-H", f"unix://{path}"]

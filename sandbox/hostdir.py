@@ -23,7 +23,8 @@ import threading
 import time
 import weakref
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -68,12 +69,25 @@ def limit_wrapper(limits: Limits, timeout: float) -> list[str]:
     ]
 
 
+@dataclass
+class Launch:
+    """How to start one command: the host argv, extra ``Popen`` arguments, and two hooks."""
+
+    argv: list[str]
+    popen: dict[str, Any] = field(default_factory=dict)
+    started: Callable[[], None] = lambda: None  # in the caller, right after the start (or its failure)
+    # Once the command has ended (with None when it could not be started); returns why the
+    # sandbox itself failed to start the command, if it did (the call then raises SandboxError).
+    finished: Callable[[subprocess.Popen[bytes] | None], str | None] = lambda proc: None
+
+
 class HostDirSandbox(Sandbox):
     """Shared machinery of the process backends: a private host dir, file transfer, exec plumbing.
 
     The work dir is ``root/work`` on the host. Subclasses build the command line (:meth:`_command`);
     this class validates arguments, runs it with output drained and capped, kills the tree at the
-    deadline, and confines every file transfer to the work dir.
+    deadline, and confines every file transfer to the work dir. File transfers wait until no
+    command runs, so no sandboxed process can swap a link in between a path check and its use.
     """
 
     workdir_inside: str = WORKDIR  # the work dir's path as commands see it
@@ -91,7 +105,7 @@ class HostDirSandbox(Sandbox):
         self.workdir = self.root / "work"
         self.workdir.mkdir(mode=0o755)
         self._give(self.root, self.workdir)
-        self._lock = threading.Lock()
+        self._idle = threading.Condition()  # notified whenever a command ends
         self._running: set[subprocess.Popen[bytes]] = set()
         self._cleanup = weakref.finalize(self, remove_tree, self.root)  # if close() is never called
 
@@ -109,17 +123,16 @@ class HostDirSandbox(Sandbox):
                 self._give(*(Path(folder, name) for name in dirs + files))
 
     @abstractmethod
-    def _command(
-        self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath
-    ) -> tuple[list[str], dict[str, Any]]:
-        """The host command line and extra ``Popen`` arguments that run ``argv`` in the sandbox."""
+    def _command(self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath) -> Launch:
+        """How to run ``argv`` in the sandbox (``cwd`` is relative to the work dir)."""
 
-    def _caller_grace(self) -> float:
-        """Seconds past the timeout before the caller kills the process group."""
-        return CALLER_GRACE
-
-    def _after_exit(self, proc: subprocess.Popen[bytes]) -> None:
-        """Hook run once the command has finished (the unsafe backend kills its process group)."""
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Hold off new commands, once none runs: for file transfers."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._running)
+            self._check_open()
+            yield
 
     def exec(
         self,
@@ -139,30 +152,41 @@ class HostDirSandbox(Sandbox):
         for key, value in env.items():
             if not ENV_NAME.match(key) or "\x00" in str(value):
                 raise SandboxError(f"invalid environment variable {key!r}")
-        full, kwargs = self._command(argv, float(timeout), env, self._inside_cwd(cwd))
-        oom_kills = oom_kill_count()
-        started = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, **kwargs,
-            )  # fmt: skip
-        except OSError as exc:
-            raise SandboxError(f"could not start {full[0]!r}: {exc}") from exc
-        with self._lock:
+        with self._idle:
+            self._check_open()
+            launch = self._command(argv, float(timeout), env, self._inside_cwd(cwd))
+            oom_kills = oom_kill_count()
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    launch.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    **launch.popen,
+                )
+            except OSError as exc:
+                launch.started()
+                launch.finished(None)
+                raise SandboxError(f"could not start {launch.argv[0]!r}: {exc}") from exc
+            launch.started()
             self._running.add(proc)
         try:
             captured = drain_process(
                 proc,
                 cap=self.limits.output_bytes,
-                timeout=timeout + self._caller_grace(),
+                timeout=timeout + CALLER_GRACE,
                 kill=functools.partial(kill_group, proc),
                 started=started,
             )
-            self._after_exit(proc)
+            failure = launch.finished(proc)
         finally:
-            with self._lock:
+            with self._idle:
                 self._running.discard(proc)
+                self._idle.notify_all()
+        if failure is not None:
+            raise SandboxError(f"{failure}: {captured.stderr.text().strip()[:2000]}")
         after = oom_kill_count() if oom_kills is not None else None
         oom_killed = None if after is None or oom_kills is None else after > oom_kills
         return to_exec_result(captured, float(timeout), kernel_oom_kill=oom_killed, backend=self.backend)
@@ -183,67 +207,62 @@ class HostDirSandbox(Sandbox):
 
     def write_file(self, path: str, data: bytes | str) -> None:
         """Create or replace ``path`` (relative to the work dir); parent folders are created."""
-        self._check_open()
-        target = resolve_inside(self.workdir, path)
-        self._make_parents(target)
-        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else bytes(data))
-        self._give(target)
+        with self._quiet(), _transfer_errors("write_file", path):
+            target = resolve_inside(self.workdir, path)
+            self._make_parents(target)
+            target.write_bytes(data.encode("utf-8") if isinstance(data, str) else bytes(data))
+            self._give(target)
 
     def read_file(self, path: str, max_bytes: int = DEFAULT_OUTPUT_CAP) -> bytes:
         """The bytes of a regular file of the work dir, at most ``max_bytes``."""
-        self._check_open()
-        target = resolve_inside(self.workdir, path)
-        try:
-            fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError as exc:
-            raise SandboxError(f"cannot read {path!r}: {exc.strerror}") from exc
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise SandboxError(f"{path!r} is not a regular file")
-            if info.st_size > max_bytes:
-                raise SandboxError(f"{path!r} has {info.st_size} bytes, more than max_bytes={max_bytes}")
-            return handle.read(max_bytes + 1)[:max_bytes]
+        with self._quiet(), _transfer_errors("read_file", path):
+            target = resolve_inside(self.workdir, path)
+            fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise SandboxError(f"{path!r} is not a regular file")
+                if info.st_size > max_bytes:
+                    raise SandboxError(f"{path!r} has {info.st_size} bytes, more than max_bytes={max_bytes}")
+                return handle.read(max_bytes + 1)[:max_bytes]
 
     def copy_in(self, src: str | Path, dest: str) -> None:
         """Copy the host file or folder ``src`` to ``dest`` in the work dir (into it if a folder)."""
-        self._check_open()
-        source = Path(src)
-        if not source.exists():
-            raise SandboxError(f"copy_in: {str(source)!r} does not exist")
-        target = resolve_inside(self.workdir, dest)
-        self._make_parents(target)
-        if source.is_dir():
-            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
-        else:
-            if target.is_dir():
-                target = resolve_inside(self.workdir, PurePosixPath(dest, source.name))
-            shutil.copy2(source, target)
-        self._give_tree(target)
+        with self._quiet(), _transfer_errors("copy_in", dest):
+            source = Path(src)
+            if not source.exists():
+                raise SandboxError(f"copy_in: {str(source)!r} does not exist")
+            target = resolve_inside(self.workdir, dest)
+            self._make_parents(target)
+            if source.is_dir():
+                shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+            else:
+                if target.is_dir():
+                    target = resolve_inside(self.workdir, PurePosixPath(dest, source.name))
+                shutil.copy2(source, target)
+            self._give_tree(target)
 
     def copy_out(self, src: str, dest: str | Path) -> None:
         """Copy a file or folder of the work dir to the host path ``dest``.
 
         Links that leave the work dir and special files (FIFOs, sockets) are refused.
         """
-        self._check_open()
-        source = resolve_inside(self.workdir, src)
-        if not source.exists():
-            raise SandboxError(f"copy_out: {src!r} does not exist in the work dir")
-        if source.is_dir():
-            for folder, dirs, files in os.walk(source):
-                for name in dirs + files:
-                    entry = Path(folder, name)
-                    relative = entry.relative_to(self.workdir).as_posix()
-                    if entry.is_symlink():
-                        resolve_inside(self.workdir, relative)
-                    elif not (entry.is_dir() or entry.is_file()):
-                        raise SandboxError(f"copy_out: {relative!r} is not a regular file or folder")
-            shutil.copytree(source, dest, symlinks=True, dirs_exist_ok=True)
-        elif source.is_file():
-            shutil.copy2(source, dest)
-        else:
-            raise SandboxError(f"copy_out: {src!r} is not a regular file or folder")
+        with self._quiet(), _transfer_errors("copy_out", src):
+            source = resolve_inside(self.workdir, src)
+            if source.is_dir():
+                for folder, dirs, files in os.walk(source):
+                    for name in dirs + files:
+                        entry = Path(folder, name)
+                        relative = entry.relative_to(self.workdir).as_posix()
+                        if entry.is_symlink():
+                            resolve_inside(self.workdir, relative)
+                        elif not (entry.is_dir() or entry.is_file()):
+                            raise SandboxError(f"copy_out: {relative!r} is not a regular file or folder")
+                shutil.copytree(source, dest, symlinks=True, dirs_exist_ok=True)
+            elif source.is_file():
+                shutil.copy2(source, dest)
+            else:
+                raise SandboxError(f"copy_out: {src!r} is missing or not a regular file or folder")
 
     def _make_parents(self, target: Path) -> None:
         """Create the missing folders above ``target`` (already checked to be inside)."""
@@ -261,12 +280,21 @@ class HostDirSandbox(Sandbox):
         """Kill whatever still runs and delete the sandbox's host dir (idempotent)."""
         if self._closed:
             return
-        self._closed = True
-        with self._lock:
-            running = list(self._running)
-        for proc in running:
-            kill_group(proc)
+        with self._idle:
+            self._closed = True
+            for proc in self._running:
+                kill_group(proc)
+            self._idle.wait_for(lambda: not self._running, timeout=CALLER_GRACE + 5)
         self._cleanup()
+
+
+@contextlib.contextmanager
+def _transfer_errors(what: str, path: str) -> Iterator[None]:
+    """Turn OS errors of a file transfer into SandboxError naming the call and the path."""
+    try:
+        yield
+    except (OSError, shutil.Error) as exc:
+        raise SandboxError(f"{what} {path!r}: {exc}") from exc
 
 
 def kill_group(proc: subprocess.Popen[bytes], *, even_if_reaped: bool = False) -> None:

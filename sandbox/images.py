@@ -34,8 +34,8 @@ IMAGE_REPO = "agentgym/sandbox"
 SANDBOX_UID = 65534  # nobody:nogroup in Debian's base passwd
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BUILD_LOCK = Path(tempfile.gettempdir()) / "agentgym-image-build.lock"
-PRUNE = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt")
-PRUNE += ("var/lib/apt/lists", "var/log")
+PRUNE: tuple[str, ...] = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale")
+PRUNE += ("var/cache/apt", "var/lib/apt/lists", "var/log")
 IMAGE_CHANGES = (
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV LANG=C.UTF-8",
@@ -43,7 +43,13 @@ IMAGE_CHANGES = (
     "WORKDIR /work",
     'CMD ["/bin/sh"]',
 )
-FORWARDED_ENV = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_DEFAULT_TIMEOUT", "HTTP_PROXY", "HTTPS_PROXY")
+FORWARDED_ENV: tuple[str, ...] = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_DEFAULT_TIMEOUT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+)
 FORWARDED_ENV += ("NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 Log = Callable[[str], None]
@@ -178,7 +184,14 @@ def normalize_packages(packages: Iterable[str]) -> tuple[str, ...]:
 
 def image_tag(python_packages: Iterable[str], base: str, client: Any) -> str:
     """The content-derived tag of ``base`` plus ``python_packages`` (the base's image id is hashed)."""
-    base_id = client.images.get(base).id
+    import docker
+
+    try:
+        base_id = client.images.get(base).id
+    except docker.errors.ImageNotFound as exc:
+        raise SandboxError(
+            f"base image {base} not found; build it with `agentgym sandbox build-image`"
+        ) from exc
     return f"{IMAGE_REPO}:{_digest({'builder': BUILDER_VERSION, 'base': base_id, 'pip': python_packages})}"
 
 
@@ -218,9 +231,9 @@ def _pip_layer(
 
     env = {k: os.environ[k] for k in FORWARDED_ENV if os.environ.get(k)}
     env = {k: v for k, v in env.items() if "file:" not in v}  # host-local indexes mean nothing inside
-    volumes = {}
+    binds = {}
     if os.path.exists(HOST_CA_BUNDLE):
-        volumes[HOST_CA_BUNDLE] = {"bind": HOST_CA_BUNDLE, "mode": "ro"}
+        binds[HOST_CA_BUNDLE] = {"bind": HOST_CA_BUNDLE, "mode": "ro"}
         env.update(PIP_CERT=HOST_CA_BUNDLE, REQUESTS_CA_BUNDLE=HOST_CA_BUNDLE, SSL_CERT_FILE=HOST_CA_BUNDLE)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     # Settings go through `env` on the command line, not the container's env: a commit would
@@ -230,14 +243,13 @@ def _pip_layer(
     cmd += ["--root-user-action=ignore", "--no-warn-script-location", *packages]
     log(f"pip install {' '.join(packages)} on {base}")
     started = time.monotonic()
-    container = client.containers.create(
-        base,
-        cmd,
-        user="0:0",
-        volumes=volumes,
-        network_mode=network_mode,
-        labels=owner_labels("build"),  # sandboxes override these; reaped if we die mid-build
-    )
+    # The low-level API keeps the bind out of the container's Config.Volumes, which a commit would
+    # copy into the image (and every container of it would then mount a volume over the file).
+    host_config = client.api.create_host_config(binds=binds, network_mode=network_mode)
+    created = client.api.create_container(
+        base, cmd, user="0:0", host_config=host_config, labels=owner_labels("build")
+    )  # owner labels: reaped if we die mid-build
+    container = client.containers.get(created["Id"])
     try:
         container.start()
         try:

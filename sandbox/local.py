@@ -21,8 +21,12 @@ RLIMIT_AS shows), or when it died by SIGKILL while the kernel's OOM-kill counter
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
+import logging
 import os
+import select
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -31,7 +35,9 @@ from typing import Any
 
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox.base import Limits
-from agentgym.sandbox.hostdir import WORKDIR, HostDirSandbox, find_tool, limit_wrapper
+from agentgym.sandbox.hostdir import WORKDIR, HostDirSandbox, Launch, find_tool, limit_wrapper
+
+log = logging.getLogger(__name__)
 
 SANDBOX_UID = 65534  # the uid (and gid) commands run as inside the sandbox
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -85,7 +91,9 @@ def _probe(bwrap: str, identity: tuple[int, int] | None) -> str | None:
     """Try one trivial sandbox; None if it works, else why not (cached per process)."""
     argv = [bwrap, "--unshare-user", "--unshare-all", "--die-with-parent"]
     argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--ro-bind", "/", "/", "true"]
-    kwargs = {} if identity is None else {"user": identity[0], "group": identity[1], "extra_groups": []}
+    kwargs: dict[str, Any] = {}
+    if identity is not None:
+        kwargs.update(user=identity[0], group=identity[1], extra_groups=[])
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd="/", **kwargs)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -166,7 +174,8 @@ class LocalSandbox(HostDirSandbox):
 
     Options: ``host_uid`` / ``host_gid`` (the unprivileged host identity bwrap runs as when the
     caller is root; default 65534), ``tmp_root`` (host folder for the sandbox dirs), ``ro_binds``
-    (extra host paths bound read-only: ``{host_path: path_inside}``).
+    (extra host paths bound read-only, ``{host_path: path_inside}``; when the caller is root the
+    host paths must be reachable by ``host_uid``, or bwrap fails with "Permission denied").
     """
 
     backend = "local"
@@ -186,8 +195,11 @@ class LocalSandbox(HostDirSandbox):
         self._bwrap = bwrap_path() or "bwrap"
         self._ro_binds = dict(ro_binds or {})
         for host_path, inside in self._ro_binds.items():
-            if not Path(host_path).exists() or not PurePosixPath(inside).is_absolute():
-                raise SandboxError(f"ro_binds: {host_path!r} must exist and {inside!r} must be absolute")
+            where = PurePosixPath(inside)
+            if not Path(host_path).exists() or not where.is_absolute() or where.parts[:2] == ("/", "work"):
+                raise SandboxError(
+                    f"ro_binds: {host_path!r} must exist, {inside!r} be absolute, not in /work"
+                )
         super().__init__(limits, owner=host_identity(host_uid, host_gid), tmp_root=tmp_root)
         self._write_etc()
 
@@ -215,10 +227,13 @@ class LocalSandbox(HostDirSandbox):
             (etc / name).write_text(text)
             (etc / name).chmod(0o644)
 
-    def _command(
-        self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath
-    ) -> tuple[list[str], dict[str, Any]]:
-        """The bwrap command line around ``prlimit -- timeout -k 1 T argv``, and how to start it."""
+    def _command(self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath) -> Launch:
+        """Bwrap around ``prlimit -- timeout -k 1 T argv``, run as the unprivileged host uid.
+
+        bwrap reports on a status pipe its PID 1 and, once the command has ended, its exit code.
+        The call then waits for that PID 1 to be gone, which the kernel allows only after every
+        process of the sandbox; no exit code means bwrap itself failed (a bind, a namespace).
+        """
         inside_cwd = str(PurePosixPath(WORKDIR, cwd))
         full = bwrap_argv(
             self._bwrap,
@@ -230,7 +245,50 @@ class LocalSandbox(HostDirSandbox):
             cwd=inside_cwd,
             ro_binds=self._ro_binds,
         )
-        kwargs: dict[str, Any] = {"cwd": str(self.root)}
+        status_read, status_write = os.pipe()
+        full[1:1] = ["--json-status-fd", str(status_write)]
+        popen: dict[str, Any] = {"cwd": str(self.root), "pass_fds": (status_write,)}
         if self.owner is not None:
-            kwargs.update(user=self.owner[0], group=self.owner[1], extra_groups=[])
-        return full, kwargs
+            popen.update(user=self.owner[0], group=self.owner[1], extra_groups=[])
+
+        def finished(proc: subprocess.Popen[bytes] | None) -> str | None:
+            try:
+                status = read_status(status_read)
+            finally:
+                os.close(status_read)
+            if isinstance(status.get("child-pid"), int):
+                wait_for_exit(status["child-pid"])
+            if proc is not None and proc.returncode == 1 and "exit-code" not in status:
+                return "bubblewrap could not set up the sandbox"
+            return None
+
+        return Launch(full, popen, started=lambda: os.close(status_write), finished=finished)
+
+
+def read_status(fd: int) -> dict[str, Any]:
+    """The JSON records bwrap wrote on its ``--json-status-fd`` (one per line), merged."""
+    os.set_blocking(fd, False)
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 1 << 16):
+            data += chunk
+    status: dict[str, Any] = {}
+    for line in data.splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict):
+                status.update(record)
+    return status
+
+
+def wait_for_exit(pid: int, timeout: float = 10.0) -> None:
+    """Wait until process ``pid`` (the sandbox's PID 1, so every process in it) has exited."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return  # already gone (or no pidfd here: the pipes' end of file was the best we had)
+    try:
+        if not select.select([pidfd], [], [], timeout)[0]:
+            log.warning("sandbox PID 1 (pid %d) still runs %.0f s after the command ended", pid, timeout)
+    finally:
+        os.close(pidfd)

@@ -17,11 +17,10 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox.base import ExecResult, Limits
-from agentgym.sandbox.hostdir import HostDirSandbox, find_tool, kill_group, limit_wrapper
+from agentgym.sandbox.hostdir import HostDirSandbox, Launch, find_tool, kill_group, limit_wrapper
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +61,15 @@ class UnsafeProcessSandbox(HostDirSandbox):
                 return f"the unsafe-process backend needs `{tool}` (Debian package {package})"
         return None
 
-    def _command(
-        self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath
-    ) -> tuple[list[str], dict[str, Any]]:
-        """``prlimit ... -- timeout -k 1 T argv`` in the work dir, with a clean environment."""
-        base_env = {"PATH": BASE_PATH, "HOME": str(self.workdir), "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
-        kwargs = {"cwd": str(self.workdir / cwd), "env": {**base_env, **env}}
-        return [*limit_wrapper(self.limits, timeout), *argv], kwargs
+    def _command(self, argv: list[str], timeout: float, env: Mapping[str, str], cwd: PurePosixPath) -> Launch:
+        """``prlimit ... -- timeout -k 1 T argv`` in the work dir, with a clean environment.
 
-    def _after_exit(self, proc: subprocess.Popen[bytes]) -> None:
-        """Kill what is left of the command's process group (``setsid`` daemons escape this)."""
-        kill_group(proc, even_if_reaped=True)
+        Once the command has ended, what is left of its process group is killed (daemons that
+        called ``setsid`` escape this: there is no PID namespace here).
+        """
+        base_env = {"PATH": BASE_PATH, "HOME": str(self.workdir), "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+        popen = {"cwd": str(self.workdir / cwd), "env": {**base_env, **env}}
+        return Launch([*limit_wrapper(self.limits, timeout), *argv], popen, finished=_kill_leftovers)
 
     def exec(
         self,
@@ -84,3 +81,10 @@ class UnsafeProcessSandbox(HostDirSandbox):
         """Run ``cmd`` as a plain subprocess (NO isolation); the result carries a warning."""
         result = super().exec(cmd, timeout=timeout, env=env, cwd=cwd)
         return replace(result, details={**result.details, "warning": UNSAFE_MESSAGE})
+
+
+def _kill_leftovers(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL what is left of a finished command's process group (never a sandbox failure)."""
+    if proc is not None:
+        kill_group(proc, even_if_reaped=True)
+    return None

@@ -7,7 +7,7 @@
 # AGENTGYM_NO_DOCKER=1 skips everything.
 set -uo pipefail
 
-SOCK="${DOCKER_HOST#unix://}"
+SOCK="${DOCKER_HOST:-}"; SOCK="${SOCK#unix://}"
 [ -n "${DOCKER_HOST:-}" ] || SOCK=/var/run/docker.sock
 LOG=/var/log/agentgym-dockerd.log
 WAIT_S="${AGENTGYM_DOCKERD_WAIT:-60}"

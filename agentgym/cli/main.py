@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentgym.cli import generate_cmd, run_cmd, show_cmd
+from agentgym.cli.sandbox_cmd import sandbox_app
 from agentgym.cli.verifiers_cmd import verifiers_app
 from agentgym.core.errors import AgentGymError
 
@@ -92,6 +93,7 @@ app.command("demo")(run_cmd.demo_command)
 app.command("show")(show_cmd.show_command)
 app.command("generate")(generate_cmd.generate_command)
 app.add_typer(verifiers_app, name="verifiers")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from agentgym.cli import sandbox_docker_cmd
 from agentgym.core.errors import SandboxError
 
 sandbox_app = typer.Typer(
@@ -79,5 +80,5 @@ def exec_command(
     typer.echo(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=indent))
 
 
-# Further sandbox commands register on ``sandbox_app`` here, e.g. the docker backend's image
-# builder: sandbox_app.command("build-image")(build_image_command)
+# Further sandbox commands register on ``sandbox_app`` here.
+sandbox_app.command("build-image")(sandbox_docker_cmd.build_image_command)

@@ -25,6 +25,7 @@ def build_image_command(
         typer.Option(
             "--python-packages",
             "-p",
+            metavar="REQ[,REQ...]",
             help="pip requirement(s) to layer on the base image; repeatable or comma-separated.",
         ),
     ] = None,

@@ -42,6 +42,11 @@ def test_exec_unsafe_backend_says_so():
     assert out["stdout"] == "plain\n" and "NO isolation" in out["details"]["warning"]
 
 
+def test_group_lists_its_commands():
+    listing = runner.invoke(sandbox_app, ["--help"]).stdout
+    assert "exec" in listing and "build-image" in listing
+
+
 def test_exec_bad_input_is_an_error():
     assert runner.invoke(sandbox_app, ["exec", "--backend", "nope", "--", "true"]).exit_code != 0
     assert runner.invoke(sandbox_app, ["exec", "-e", "NOEQUALS", "--", "true"]).exit_code != 0

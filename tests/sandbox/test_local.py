@@ -161,7 +161,9 @@ def test_close_ends_a_running_call():
     results = []
     thread = threading.Thread(target=lambda: results.append(sb.exec(["sleep", "100"], timeout=60)))
     thread.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    while not sb._running and time.monotonic() < deadline:
+        time.sleep(0.01)
     sb.close()
     thread.join(10)
     assert not thread.is_alive() and results and results[0].exit_code != 0
@@ -300,3 +302,30 @@ def test_unsafe_process_backend_runs_and_warns(monkeypatch):
         assert sb.exec(py("while True: pass"), timeout=1).timed_out
         assert sb.exec(py("x = bytearray(1 << 30)")).oom
     assert not sb.root.exists()
+
+
+@needs_bwrap
+def test_extra_read_only_binds():
+    # Under /tmp itself: as root, bwrap runs as "nobody", which must be able to reach the path.
+    with tempfile.TemporaryDirectory(dir="/tmp") as shared:
+        os.chmod(shared, 0o755)
+        Path(shared, "data.txt").write_text("shared")
+        with LocalSandbox(ro_binds={shared: "/opt/data"}) as sb:
+            assert sb.exec(["cat", "/opt/data/data.txt"]).stdout == "shared"
+            assert sb.exec(["touch", "/opt/data/new"]).exit_code != 0
+        with pytest.raises(SandboxError, match="ro_binds"):
+            LocalSandbox(ro_binds={shared: "/work/data"})
+
+
+@needs_bwrap
+def test_a_sandbox_that_cannot_start_raises_and_a_command_cannot_fake_it():
+    with tempfile.TemporaryDirectory(dir="/tmp") as shared:
+        os.chmod(shared, 0o755)
+        sb = LocalSandbox(ro_binds={shared: "/opt/data"})
+    with sb, pytest.raises(SandboxError, match=r"could not set up the sandbox.*find source path"):
+        sb.exec(["true"])
+    with LocalSandbox() as sb:
+        faked = sb.exec(["sh", "-c", "echo 'bwrap: cannot find source path' >&2; exit 1"])
+        assert faked.exit_code == 1  # a result, not an error
+        fds = sb.exec(["ls", "/proc/self/fd"]).stdout.split()
+        assert fds == ["0", "1", "2", "3"]  # no status or other host pipe leaks in (3: ls's own)

@@ -2,6 +2,8 @@
 
 import gc
 import os
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -143,3 +145,14 @@ def test_a_forgotten_sandbox_is_removed_when_collected():
     del sb
     gc.collect()
     assert not root.exists()
+
+
+def test_transfers_wait_until_no_command_runs(sandbox):
+    thread = threading.Thread(target=lambda: sandbox.exec("sleep 0.5 && echo done > ran.txt"))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not sandbox._running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sandbox.write_file("x", "y")  # a running command could swap a link in under a path check
+    assert (sandbox.workdir / "ran.txt").read_text() == "done\n"  # so the write waited for it
+    thread.join()
