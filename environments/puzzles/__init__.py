@@ -42,7 +42,7 @@ def register_envs() -> None:
         registry.register(
             "puzzles/maze-v0",
             "agentgym.environments.puzzles.maze:MazeEnv",
-            max_turns=150,
+            max_turns=2000,  # above the env's own move budget (<= 1,102 at 20x20), which ends episodes
             description="Multi-turn maze: reach the goal seeing only a local window (move tool).",
         )
 
