@@ -9,6 +9,7 @@ Ids: ``puzzles/sat@v1``, or ``puzzles/sat`` for the newest version.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from pathlib import Path
 
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--version", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="overwrite an existing version")
     args = parser.parse_args(argv)
+    importlib.import_module("agentgym.environments")  # env families register generators too (rg/*)
     if args.command == "list":
         print("\n".join(list_suites()))
         return

@@ -186,11 +186,19 @@ def _entries(
                 kwargs["max_turns"] = DEMO_MAX_TURNS if multi_turn else 1
             elif multi_turn:  # the env's own budget: a registry turn cap can be below a task's shortest path
                 kwargs["max_turns"] = None
-            # Multi-turn episodes cost many model calls: the demo poses one level there.
-            levels = 1 if demo and multi_turn else n_levels
-            per = 2 if demo and multi_turn else per_level
+            # Multi-turn episodes cost many model calls: the demo poses one level there; generators
+            # without difficulty levels (rg) give their two tasks at that one level.
+            single_level = demo and (multi_turn or _single_level(generator))
+            levels = 1 if single_level else n_levels
+            per = 2 if single_level else per_level
             entries.append(EvalEntry(env_id, suite_id, kwargs, levels, per))
     return tuple(sorted(entries, key=lambda e: e.env_id))
+
+
+def _single_level(generator: str) -> bool:
+    from agentgym.tasks.registry import generator_class
+
+    return generator_class(generator).n_levels() == 1
 
 
 def families() -> list[str]:

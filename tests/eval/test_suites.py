@@ -36,6 +36,8 @@ def test_demo_suite_is_small_and_held_out():
         assert len(tasks) == 2 and all(split_of(t) == "heldout" for t in tasks)
         if entry.env_id == "puzzles/maze-v0":
             assert entry.env_kwargs == {"max_turns": 8}
+        elif entry.env_id.startswith("rg/"):  # no difficulty levels: two tasks at the one level
+            assert entry.env_kwargs == {"max_turns": 1} and {t.meta["level"] for t in tasks} == {0}
         else:
             assert entry.env_kwargs == {"max_turns": 1}
             assert len({t.meta["level"] for t in tasks}) == 2  # one task at each of two levels
@@ -100,8 +102,9 @@ def test_an_env_that_cannot_pose_the_tasks_fails_before_running(tmp_path):
 def test_the_oracle_solves_the_whole_demo_suite_within_its_turn_caps(tmp_path):
     result = run_eval("demo", [counting_oracle()], tmp_path, progress=False)
     overall = result.results["agents"]["oracle"]["overall"]
-    assert overall["success"] == 1.0 and overall["episodes"] == overall["tasks"] == 18
-    assert set(result.results["suite"]["families"]) == {"puzzles"}
+    n_entries = len(get_suite("demo").entries)
+    assert overall["success"] == 1.0 and overall["episodes"] == overall["tasks"] == 2 * n_entries
+    assert set(result.results["suite"]["families"]) == {"puzzles", "rg"}
 
 
 def test_multi_turn_entries_keep_every_task_solvable(tmp_path):

@@ -1,6 +1,7 @@
 import pytest
 
 import agentgym
+import agentgym.environments  # rg generators register with their env family
 from agentgym.core.errors import UnknownIdError
 from agentgym.tasks.registry import generator_class
 from agentgym.tasks.splits import split_of
