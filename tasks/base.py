@@ -32,6 +32,23 @@ def task_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, index]))
 
 
+class BufferedUniform:
+    """Uniform ints served from blocks of one numpy RNG (scalar numpy calls are slow).
+
+    ``block`` is part of the stream: the same RNG with another block size gives other draws.
+    """
+
+    def __init__(self, rng: np.random.Generator, block: int) -> None:
+        self.rng, self.block = rng, block
+        self.buf: list[float] = []
+
+    def below(self, k: int) -> int:
+        """An int in ``[0, k)``."""
+        if not self.buf:
+            self.buf = self.rng.random(self.block).tolist()
+        return min(int(self.buf.pop() * k), k - 1)
+
+
 @dataclass(frozen=True)
 class DifficultyAttr:
     """A named difficulty knob and its levels, easiest first (a curriculum walks along them)."""

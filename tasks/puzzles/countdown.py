@@ -21,7 +21,7 @@ import numpy as np
 from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.tasks.base import BufferedUniform, DifficultyAttr, GeneratorConfig, TaskGenerator, require
 from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 from agentgym.verifiers.rule.arithmetic import (
     ExpressionError,
@@ -77,20 +77,6 @@ class CountdownConfig(GeneratorConfig):
                 self, "operators", f"must be distinct characters of {ALL_OPERATORS!r}")  # fmt: skip
 
 
-class _Uniform:
-    """Uniform draws served from blocks of one numpy RNG (scalar numpy calls are slow)."""
-
-    def __init__(self, rng: np.random.Generator, block: int = 64) -> None:
-        self.rng, self.block = rng, block
-        self.buf: list[float] = []
-
-    def below(self, k: int) -> int:
-        """An int in ``[0, k)``."""
-        if not self.buf:
-            self.buf = self.rng.random(self.block).tolist()
-        return min(int(self.buf.pop() * k), k - 1)
-
-
 def _wrap(text: str, op: str | None, parent: str, right: bool) -> str:
     """Parenthesise a child expression only where precedence or non-associativity needs it."""
     if op is None:
@@ -102,7 +88,7 @@ def _wrap(text: str, op: str | None, parent: str, right: bool) -> str:
     return text
 
 
-def random_tree(draw: _Uniform, numbers: list[int], ops: str) -> tuple[int, str] | None:
+def random_tree(draw: BufferedUniform, numbers: list[int], ops: str) -> tuple[int, str] | None:
     """Combine random pairs of ``numbers`` with random operators into one expression.
 
     Every intermediate value stays a positive integer (subtraction larger-first, exact division);
@@ -160,7 +146,7 @@ class CountdownGenerator(TaskGenerator):
 
     def _generate(self, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
         c = self.config
-        draw = _Uniform(rng)
+        draw = BufferedUniform(rng, 64)
         span = c.max_value - c.min_value + 1
         can_mix = c.operators != "+"
         for _ in range(MAX_ATTEMPTS):
@@ -213,7 +199,7 @@ class CountdownGenerator(TaskGenerator):
 
     def random_response(self, task: Task, rng: np.random.Generator) -> str:
         """A random expression over all the numbers."""
-        draw = _Uniform(rng)
+        draw = BufferedUniform(rng, 64)
         tree = random_tree(draw, list(task.spec["numbers"]), "+*")  # + and * always apply
         return f"<answer>{tree[1] if tree else task.spec['numbers'][0]}</answer>"
 

@@ -21,7 +21,7 @@ import numpy as np
 from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
+from agentgym.tasks.base import BufferedUniform, DifficultyAttr, GeneratorConfig, TaskGenerator, require
 from agentgym.verifiers.rule.answer import AnswerFormatError, extract_answer
 
 KIND = "knights_knaves"
@@ -59,20 +59,6 @@ class KnightsKnavesConfig(GeneratorConfig):
         require(1 <= self.depth <= 5, self, "depth", "must be in [1, 5]")
         require(2 <= self.width <= 5, self, "width", "must be in [2, 5]")
         require(isinstance(self.one_statement_each, bool), self, "one_statement_each", "must be a bool")
-
-
-class _Uniform:
-    """Uniform ints served from blocks of one numpy RNG (scalar numpy calls are slow)."""
-
-    def __init__(self, rng: np.random.Generator, block: int = 128) -> None:
-        self.rng, self.block = rng, block
-        self.buf: list[float] = []
-
-    def below(self, k: int) -> int:
-        """An int in ``[0, k)``."""
-        if not self.buf:
-            self.buf = self.rng.random(self.block).tolist()
-        return min(int(self.buf.pop() * k), k - 1)
 
 
 class Truth:
@@ -124,7 +110,7 @@ class Truth:
         return self.full ^ self.knight[speaker] ^ self.mask(s)
 
 
-def _sample(draw: _Uniform, n: int, speaker: int, depth: int, width: int) -> Statement:
+def _sample(draw: BufferedUniform, n: int, speaker: int, depth: int, width: int) -> Statement:
     """A random statement by ``speaker`` (reasoning-gym's grammar, plus same/different atoms)."""
     dice = draw.below(6)
     if depth == 1 or dice == 0:
@@ -165,7 +151,7 @@ def negate(s: Statement) -> Statement:
 
 
 def generate_statements(
-    draw: _Uniform, truth: Truth, planted: list[int], depth: int, width: int, one_each: bool = False
+    draw: BufferedUniform, truth: Truth, planted: list[int], depth: int, width: int, one_each: bool = False
 ) -> list[list[Any]] | None:
     """``[speaker, statement]`` pairs whose only consistent assignment is ``planted`` (None: retry)."""
     n = len(planted)
@@ -217,7 +203,7 @@ class KnightsKnavesGenerator(TaskGenerator):
 
     def _generate(self, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
         c = self.config
-        draw = _Uniform(rng)
+        draw = BufferedUniform(rng, 128)
         truth = Truth(c.n_people)
         for _ in range(MAX_PUZZLE_DRAWS):
             planted = [draw.below(2) for _ in range(c.n_people)]

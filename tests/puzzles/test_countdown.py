@@ -207,9 +207,9 @@ def test_arithmetic_evaluator_is_exact_and_safe():
 
 
 def test_random_tree_keeps_integers_positive():
-    from agentgym.tasks.puzzles.countdown import _Uniform
+    from agentgym.tasks.base import BufferedUniform
 
-    draw = _Uniform(np.random.default_rng(0))
+    draw = BufferedUniform(np.random.default_rng(0), 64)
     for _ in range(200):
         tree = random_tree(draw, [7, 3, 12, 2, 9], "+-*/")
         if tree is not None:

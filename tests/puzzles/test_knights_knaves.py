@@ -7,11 +7,11 @@ import agentgym
 from agentgym.checker import check_env
 from agentgym.core.task import Task
 from agentgym.registry import registry, unwrap
+from agentgym.tasks.base import BufferedUniform
 from agentgym.tasks.puzzles.knights_knaves import (
     KnightsKnavesGenerator,
     Truth,
     _sample,
-    _Uniform,
     negate,
     parse_roles,
     render,
@@ -92,7 +92,7 @@ def test_truth_tables_match_direct_semantics():
 
 
 def test_negate_is_the_complement_and_keeps_the_shape():
-    truth, draw = Truth(4), _Uniform(np.random.default_rng(0))
+    truth, draw = Truth(4), BufferedUniform(np.random.default_rng(0), 128)
     for _ in range(300):
         s = _sample(draw, 4, 0, 3, 3)
         assert truth.mask(negate(s)) == truth.full ^ truth.mask(s)
