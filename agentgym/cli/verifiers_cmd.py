@@ -10,24 +10,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from types import TracebackType
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from agentgym.core.errors import ConfigError
+from agentgym.progress import StatsProgress
 
 verifiers_app = typer.Typer(
     name="verifiers",
@@ -44,23 +36,12 @@ verifiers_app = typer.Typer(
 console = Console()
 
 
-class EvalProgress:
+class EvalProgress(StatsProgress):
     """A progress bar over cases: done/total, accuracy so far, FP/FN/unscored counts, time."""
 
     def __init__(self, total: int, label: str, enabled: bool = True) -> None:
+        super().__init__(total, label, enabled)
         self.done = self.correct = self.fp = self.fn = self.unscored = 0
-        err = Console(stderr=True)
-        self._progress = Progress(
-            TextColumn(f"[bold]{escape(label)}[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not enabled or not err.is_terminal,
-        )
-        self._task = self._progress.add_task("cases", total=total, stats="")
 
     def advance(self, result: Any) -> None:
         """Count one finished case (a :class:`~agentgym.verifiers.evaluation.CaseResult`)."""
@@ -73,16 +54,7 @@ class EvalProgress:
         stats = f"accuracy {self.correct / self.done:.1%} · FP {self.fp} · FN {self.fn}"
         if self.unscored:
             stats += f" · [red]{self.unscored} unscored[/]"
-        self._progress.update(self._task, advance=1, stats=stats)
-
-    def __enter__(self) -> EvalProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._progress.stop()
+        self.update(stats)
 
 
 def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:

@@ -6,9 +6,9 @@ import pytest
 
 from agentgym.checker import check_env
 from agentgym.core.task import Task
-from agentgym.registry import registry, unwrap
+from agentgym.registry import unwrap
 from agentgym.tasks.puzzles.countdown import CountdownConfig, CountdownGenerator, random_tree
-from agentgym.tasks.registry import make_generator, register_generator
+from agentgym.tasks.registry import make_generator
 from agentgym.verifiers.rule.arithmetic import (
     ExpressionError,
     evaluate,
@@ -19,14 +19,6 @@ from agentgym.verifiers.rule.arithmetic import (
 
 GEN_ID = "puzzles/countdown"
 ENV_ID = "puzzles/countdown-v0"
-register_generator(GEN_ID, "agentgym.tasks.puzzles.countdown:CountdownGenerator")
-if ENV_ID not in registry:
-    registry.register(
-        ENV_ID,
-        "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
-        kwargs={"generator": GEN_ID},
-        max_turns=3,
-    )
 
 
 def make_task(numbers, target, use_all=True, operators="+-*/", answer="0"):

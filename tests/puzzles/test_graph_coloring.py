@@ -4,21 +4,13 @@ import pytest
 import agentgym
 from agentgym.checker import check_env
 from agentgym.core.task import Task
-from agentgym.registry import registry, unwrap
+from agentgym.registry import unwrap
 from agentgym.tasks.puzzles.graph_coloring import GraphColoringGenerator, max_edges, parse_coloring
-from agentgym.tasks.registry import make_generator, register_generator
+from agentgym.tasks.registry import make_generator
 from agentgym.verifiers.rule.answer import AnswerFormatError
 
 GEN_ID = "puzzles/graph_coloring"
 ENV_ID = "puzzles/graph-coloring-v0"
-register_generator(GEN_ID, "agentgym.tasks.puzzles.graph_coloring:GraphColoringGenerator")
-if ENV_ID not in registry:
-    registry.register(
-        ENV_ID,
-        "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
-        kwargs={"generator": GEN_ID},
-        max_turns=3,
-    )
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -6,7 +6,7 @@ import pytest
 import agentgym
 from agentgym.checker import check_env
 from agentgym.core.task import Task
-from agentgym.registry import registry, unwrap
+from agentgym.registry import unwrap
 from agentgym.tasks.base import BufferedUniform
 from agentgym.tasks.puzzles.knights_knaves import (
     KnightsKnavesGenerator,
@@ -16,19 +16,11 @@ from agentgym.tasks.puzzles.knights_knaves import (
     parse_roles,
     render,
 )
-from agentgym.tasks.registry import make_generator, register_generator
+from agentgym.tasks.registry import make_generator
 from agentgym.verifiers.rule.answer import AnswerFormatError
 
 GEN_ID = "puzzles/knights_knaves"
 ENV_ID = "puzzles/knights-knaves-v0"
-register_generator(GEN_ID, "agentgym.tasks.puzzles.knights_knaves:KnightsKnavesGenerator")
-if ENV_ID not in registry:
-    registry.register(
-        ENV_ID,
-        "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
-        kwargs={"generator": GEN_ID},
-        max_turns=3,
-    )
 
 
 def holds(s, roles):

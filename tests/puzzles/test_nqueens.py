@@ -8,7 +8,7 @@ import agentgym
 from agentgym.checker import check_env
 from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
-from agentgym.registry import registry, unwrap
+from agentgym.registry import unwrap
 from agentgym.tasks.puzzles.nqueens import (
     NQueensConfig,
     NQueensGenerator,
@@ -16,20 +16,11 @@ from agentgym.tasks.puzzles.nqueens import (
     complete,
     parse_board,
 )
-from agentgym.tasks.registry import make_generator, register_generator
+from agentgym.tasks.registry import make_generator
 
 GEN_ID = "puzzles/nqueens"
 ENV_ID = "puzzles/nqueens-v0"
 
-register_generator(GEN_ID, "agentgym.tasks.puzzles.nqueens:NQueensGenerator")
-registry.ids()  # load the built-in envs first, so a lead-registered id is not registered twice
-if ENV_ID not in registry:
-    registry.register(
-        ENV_ID,
-        "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
-        kwargs={"generator": GEN_ID},
-        max_turns=3,
-    )
 
 SOLUTION4 = ["_Q__", "___Q", "Q___", "__Q_"]
 BOARD4 = ["_Q__", "____", "____", "__Q_"]

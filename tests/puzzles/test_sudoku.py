@@ -6,7 +6,7 @@ import pytest
 import agentgym
 from agentgym.checker import check_env
 from agentgym.core.errors import TaskError
-from agentgym.registry import registry, unwrap
+from agentgym.registry import unwrap
 from agentgym.tasks.puzzles.sudoku import (
     BOXES,
     SudokuConfig,
@@ -16,20 +16,11 @@ from agentgym.tasks.puzzles.sudoku import (
     solve,
     solved_by_singles,
 )
-from agentgym.tasks.registry import make_generator, register_generator
+from agentgym.tasks.registry import make_generator
 
 GEN_ID = "puzzles/sudoku"
 ENV_ID = "puzzles/sudoku-v0"
 
-register_generator(GEN_ID, "agentgym.tasks.puzzles.sudoku:SudokuGenerator")
-registry.ids()  # load the built-in envs first, so a lead-registered id is not registered twice
-if ENV_ID not in registry:
-    registry.register(
-        ENV_ID,
-        "agentgym.environments.puzzles.generated:GeneratedTaskEnv",
-        kwargs={"generator": GEN_ID},
-        max_turns=3,
-    )
 
 GRID4 = ["1234", "3412", "2143", "4321"]
 PUZZLE4 = ["1...", "...2", "..4.", ".3.."]
