@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make a Docker engine answer on this machine, for the docker sandbox backend and its tests.
-# Idempotent: installs docker.io and debootstrap (Debian/Ubuntu, as root) only if missing, starts
+# Idempotent: installs docker.io (with its recommends: apparmor, cgroupfs-mount) and debootstrap
+# (Debian/Ubuntu, as root) only if missing, starts
 # dockerd only if no engine answers, then waits for it. Where that is impossible (not root, no
 # apt-get, dockerd will not start) it says why and exits 0, so `make test` still runs and the
 # docker tests skip with a reason; AGENTGYM_REQUIRE_DOCKER=1 (CI) makes those cases fail instead.
@@ -50,9 +51,9 @@ if [ ${#need[@]} -gt 0 ]; then
     command -v apt-get >/dev/null 2>&1 || give_up "apt-get not found to install ${need[*]}"
     echo "docker-engine.sh: installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >/dev/null \
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q "${need[@]}" >/dev/null \
         || { apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null \
-             && apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${need[@]}" >/dev/null; } \
+             && apt-get -o DPkg::Lock::Timeout=300 install -y -q "${need[@]}" >/dev/null; } \
         || give_up "apt-get install ${need[*]} failed"
 fi
 answers && exit 0
