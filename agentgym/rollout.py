@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from agentgym.core.agent import Agent, EpisodeContext
-from agentgym.core.errors import ConfigError
+from agentgym.core.errors import ConfigError, EnvError
 from agentgym.core.task import Task
 from agentgym.registry import make, unwrap
 from agentgym.trajectory import Trajectory, TrajectoryStore, Turn
@@ -139,7 +139,10 @@ def summarize(trajectories: Sequence[Trajectory], wall_s: float | None = None) -
 def _versions(env: gym.Env) -> dict[str, str]:
     from agentgym import __version__
 
-    return {"agentgym": __version__, "python": _PYTHON, "env_class": type(env.unwrapped).__name__}
+    base = env.unwrapped
+    # A proxy of a remote env (HTTP server, Ray actor) reports the class of the env it drives.
+    env_class = getattr(base, "remote_class", None) or type(base).__name__
+    return {"agentgym": __version__, "python": _PYTHON, "env_class": env_class}
 
 
 _PYTHON = platform.python_version()
@@ -183,6 +186,7 @@ class _Episode:
             obs, info = await env.areset(seed=self.plan.env_seed, options=options)  # type: ignore[attr-defined]
         except Exception as exc:
             return self._fail("env_error", f"reset failed: {type(exc).__name__}: {exc}")
+        traj.versions = _versions(env)  # again: a remote env knows its class once it is reset
         traj.task_id = info.get("task_id")
         traj.task = base.task.to_dict() if base.task is not None else None
         traj.initial_observation = list(obs)
@@ -196,6 +200,8 @@ class _Episode:
                 )
             except asyncio.TimeoutError:
                 return self._fail("timeout", f"the agent took longer than {self.config.turn_timeout_s}s")
+            except EnvError as exc:  # a scripted agent asked the env (e.g. a lost remote session)
+                return self._fail("env_error", f"the env failed during the agent's turn: {exc}")
             except Exception as exc:
                 return self._fail("agent_error", f"{type(exc).__name__}: {exc}")
             t1 = time.perf_counter()
@@ -237,6 +243,40 @@ class _Episode:
         self.trajectory.error = error[:2000]
 
 
+async def arun_episode(
+    plan: EpisodePlan,
+    factory: Callable[[], gym.Env],
+    env_id: str,
+    agent: Agent,
+    config: RolloutConfig,
+    task: Task | None = None,
+    source_error: str | None = None,
+) -> Trajectory:
+    """Run one planned episode on a fresh env from ``factory``; failures end up on the trajectory."""
+    episode = _Episode(plan, env_id, agent, config, task)
+    episode.trajectory.started_at = time.time()
+    t0 = time.perf_counter()
+    env_instance: gym.Env | None = None
+    try:
+        if source_error is not None:
+            raise RuntimeError(source_error)
+        env_instance = factory()
+        await _within(episode.run(env_instance), config.episode_timeout_s)
+    except asyncio.TimeoutError:
+        episode._fail("timeout", f"the episode took longer than {config.episode_timeout_s}s")
+    except Exception as exc:
+        episode._fail("env_error", f"{type(exc).__name__}: {exc}")
+    finally:
+        if env_instance is not None:
+            try:
+                env_instance.close()
+            except Exception as exc:  # closing must not lose the episode
+                episode.trajectory.error = episode.trajectory.error or f"close failed: {exc}"
+    traj = episode.trajectory
+    traj.duration_s = time.perf_counter() - t0
+    return traj
+
+
 async def arun_rollouts(
     env: str | Callable[[], gym.Env],
     agent: Agent,
@@ -244,8 +284,12 @@ async def arun_rollouts(
     store: TrajectoryStore | None = None,
     on_episode: Callable[[Trajectory], None] | None = None,
     task_source: TaskSource | None = None,
+    env_id: str | None = None,
 ) -> RolloutResult:
     """Run the planned episodes of ``env`` (an id or a factory) with ``agent``.
+
+    ``env_id`` names the env on the trajectories when ``env`` is a factory (default ``"custom"``),
+    e.g. a factory of :class:`~agentgym.server.RemoteEnv` proxies of a registered env.
 
     Episodes already in ``store`` are skipped; each finished trajectory is appended to ``store``
     at once and passed to ``on_episode``. With a ``task_source`` (a curriculum), each episode's
@@ -257,7 +301,7 @@ async def arun_rollouts(
         env_id = env
         factory: Callable[[], gym.Env] = lambda: make(env_id, **config.env_kwargs)  # noqa: E731
     else:
-        factory, env_id = env, "custom"
+        factory, env_id = env, env_id or "custom"
     factory().close()  # a bad env id or kwargs fail the run here, not once per episode
     plans = [p for p in plan_episodes(config) if store is None or p.episode_id not in store]
     skipped = config.episodes * config.samples_per_task - len(plans)
@@ -283,27 +327,7 @@ async def arun_rollouts(
                     task = task_source.next_task(plan)
                 except Exception as exc:  # a failing curriculum fails its episodes, not the batch
                     source_error = f"task source failed: {type(exc).__name__}: {exc}"
-            episode = _Episode(plan, env_id, agent, config, task)
-            episode.trajectory.started_at = time.time()
-            t0 = time.perf_counter()
-            env_instance: gym.Env | None = None
-            try:
-                if source_error is not None:
-                    raise RuntimeError(source_error)
-                env_instance = factory()
-                await _within(episode.run(env_instance), config.episode_timeout_s)
-            except asyncio.TimeoutError:
-                episode._fail("timeout", f"the episode took longer than {config.episode_timeout_s}s")
-            except Exception as exc:
-                episode._fail("env_error", f"{type(exc).__name__}: {exc}")
-            finally:
-                if env_instance is not None:
-                    try:
-                        env_instance.close()
-                    except Exception as exc:  # closing must not lose the episode
-                        episode.trajectory.error = episode.trajectory.error or f"close failed: {exc}"
-            traj = episode.trajectory
-            traj.duration_s = time.perf_counter() - t0
+            traj = await arun_episode(plan, factory, env_id, agent, config, task, source_error)
             if task_source is not None and task is not None:
                 try:
                     task_source.record(task, traj)

@@ -18,6 +18,7 @@ console = Console()
 RUN_META = "run.json"
 CURRICULUM_STATE = "curriculum.json"
 CURRICULA = ("threshold", "learnability")
+BACKENDS = ("local", "ray")
 
 
 def build_curriculum(kind: str, env_id: str, env_kwargs: dict[str, Any], seed: int, out: Path) -> Any:
@@ -111,14 +112,29 @@ def execute_run(
     episode_timeout: float | None = 3600.0,
     progress: bool = True,
     curriculum: str | None = None,
+    server: str | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    ray_workers: int = 2,
 ) -> dict[str, Any]:
-    """Run (or resume) one rollout into ``out``; return the summary of every stored episode."""
+    """Run (or resume) one rollout into ``out``; return the summary of every stored episode.
+
+    With ``server`` the envs run on an ``agentgym serve`` server (the agent runs here); with
+    ``backend="ray"`` whole episodes run on Ray actors (``address``: the cluster; none: local Ray).
+    """
     from agentgym.agents import make_agent
     from agentgym.registry import spec
     from agentgym.rollout import RolloutConfig, arun_rollouts, plan_episodes, summarize
     from agentgym.trajectory import TrajectoryStore
 
-    spec(env_id)  # unknown ids fail here, before any model loads
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "ray" and (server or curriculum):
+        raise ConfigError("--backend ray runs envs on Ray actors: it takes neither --server nor --curriculum")
+    if address is not None and backend != "ray":
+        raise ConfigError("--address applies with --backend ray only")
+    if server is None or curriculum:
+        spec(env_id)  # unknown ids fail here, before any model loads (a server knows its own ids)
     env_kwargs = dict(env_kwargs or {})
     config = RolloutConfig(
         episodes=episodes,
@@ -140,8 +156,17 @@ def execute_run(
         "env_kwargs": env_kwargs,
         "curriculum": curriculum,
     }
+    if server is not None:
+        meta["server"] = server
+    if backend != "local":
+        meta["backend"] = backend
     _check_run_meta(out, meta)
     source = build_curriculum(curriculum, env_id, env_kwargs, seed, out) if curriculum else None
+    env: Any = env_id
+    if server is not None:
+        env = _remote_factory(server, env_id, env_kwargs)
+    if backend == "ray":
+        return _execute_on_ray(env_id, agent_spec, out, config, address, ray_workers, agent_options)
     agent = make_agent(agent_spec, **(agent_options or {}))
     started = time.perf_counter()
     with TrajectoryStore(out) as store:
@@ -152,7 +177,9 @@ def execute_run(
 
         async def go() -> None:
             try:
-                await arun_rollouts(env_id, agent, config, store, on_episode=save_state, task_source=source)
+                await arun_rollouts(
+                    env, agent, config, store, on_episode=save_state, task_source=source, env_id=env_id
+                )
             finally:
                 close = getattr(agent, "aclose", None)
                 if close is not None:
@@ -166,6 +193,42 @@ def execute_run(
                 "run the same command again to finish[/]"
             )
             raise
+        wanted = {p.episode_id for p in plan_episodes(config)}
+        trajectories = [t for t in store if t.episode_id in wanted]
+    return summarize(trajectories, time.perf_counter() - started)
+
+
+def _remote_factory(server: str, env_id: str, env_kwargs: dict[str, Any]) -> Any:
+    """A factory of RemoteEnv proxies, after checking the server serves ``env_id`` with these kwargs."""
+    from agentgym.server.client import RemoteEnv, ServerClient
+    from agentgym.server.wire import ServerError
+
+    client = ServerClient(server)
+    try:
+        RemoteEnv(server, env_id, client=client, **env_kwargs).connect().close()
+    except ServerError as exc:
+        raise ConfigError(f"server {server}: {exc}") from None
+    return lambda: RemoteEnv(server, env_id, client=client, **env_kwargs)
+
+
+def _execute_on_ray(
+    env_id: str,
+    agent_spec: str,
+    out: Path,
+    config: Any,
+    address: str | None,
+    ray_workers: int,
+    agent_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A run whose episodes go to Ray actors; trajectories stream into OUT as they return."""
+    from agentgym.rollout import plan_episodes, summarize
+    from agentgym.scale.ray_backend import RayConfig, arun_on_ray
+    from agentgym.trajectory import TrajectoryStore
+
+    started = time.perf_counter()
+    ray_config = RayConfig(address=address, workers=ray_workers, episodes_per_worker=config.concurrency)
+    with TrajectoryStore(out) as store:
+        asyncio.run(arun_on_ray(env_id, agent_spec, config, ray_config, store, agent_options))
         wanted = {p.episode_id for p in plan_episodes(config)}
         trajectories = [t for t in store if t.episode_id in wanted]
     return summarize(trajectories, time.perf_counter() - started)
@@ -202,12 +265,24 @@ def run_command(
             help="threshold (SATURN promotion) or learnability (p(1-p)); state in OUT/curriculum.json."
         ),
     ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Run the envs on this env server (agentgym serve) URL.")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="local | ray (episodes on Ray actors).")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address for --backend ray (auto, ray://HOST:10001).")
+    ] = None,
+    ray_workers: Annotated[int, typer.Option(help="Env actors for --backend ray.")] = 2,
 ) -> None:
     """Roll out an agent on an env and store trajectories in OUT/trajectories.jsonl.
 
     Killing the run and starting the same command again completes the file: episodes already
     stored are skipped, so each appears exactly once. With --curriculum, tasks come from a
     curriculum over the env's generator; its state is saved after every episode and restored.
+
+    With --server URL the envs run on an env server (agentgym serve); with --backend ray whole
+    episodes run on Ray actors (--address: the cluster; none: a local Ray), --concurrency of
+    them per actor.
 
     Example: agentgym run puzzles/sat-v0 --agent oracle --episodes 200 --concurrency 32 --out runs/sat
     """
@@ -241,6 +316,10 @@ def run_command(
         episode_timeout=episode_timeout,
         progress=not no_progress,
         curriculum=curriculum,
+        server=server,
+        backend=backend,
+        address=address,
+        ray_workers=ray_workers,
     )
     if as_json:
         typer.echo(json.dumps({**summary, "trajectories": str(out / "trajectories.jsonl")}, indent=2))
