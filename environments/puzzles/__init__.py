@@ -45,6 +45,13 @@ def register_envs() -> None:
             max_turns=2000,  # above the env's own move budget (<= 1,102 at 20x20), which ends episodes
             description="Multi-turn maze: reach the goal seeing only a local window (move tool).",
         )
+    if "puzzles/guess-number-v0" not in registry:
+        registry.register(
+            "puzzles/guess-number-v0",
+            "agentgym.environments.puzzles.guess:GuessNumberEnv",
+            max_turns=10,  # the env ends itself after max_guesses (3) replies
+            description="Guess a number 1-10 in 3 tries with higher/lower hints (the RL smoke env).",
+        )
 
 
 register_envs()
