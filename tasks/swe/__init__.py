@@ -1,0 +1,1 @@
+"""SWE tasks: the bug-injection factory, task records, shipped data, patch grading."""
