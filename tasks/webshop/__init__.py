@@ -1,0 +1,1 @@
+"""Web-shopping tasks: the generated product catalog and WebShop-style instructions over it."""
