@@ -1,0 +1,1 @@
+"""Generators of the built-in games (Cogito ergo ludo's grid games, Wordle, LMRL-Gym's question games)."""
