@@ -35,11 +35,12 @@ demo: install
 	$(BIN)/agentgym demo
 
 # Debian packages the tests use: bubblewrap (local sandbox), chromium (report test, driven by
-# Playwright without `playwright install`); Docker engine + debootstrap (docker
+# Playwright without `playwright install`; also the GUI envs), chromium-driver (the GUI bench's
+# Selenium baseline); Docker engine + debootstrap (docker
 # sandbox; the script starts dockerd and exits 0 with a message where it cannot).
 system-deps:
-	command -v bwrap >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap chromium; }
+	command -v bwrap >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap chromium chromium-driver; }
 	$(SUDO) scripts/docker-engine.sh
 
 test: install-dev system-deps
@@ -56,6 +57,14 @@ bench: install-dev
 	$(BIN)/python bench/generators.py
 	$(BIN)/python bench/curriculum.py
 	$(BIN)/python bench/verifiers.py
+	$(BIN)/python bench/server.py
+	$(BIN)/python bench/swe.py
+	$(BIN)/python bench/gui.py
+	$(BIN)/python bench/connector.py
+	$(BIN)/python bench/train.py
+	$(PIP) install -q rank-bm25 && $(BIN)/python bench/search.py
+	$(PIP) install -q rank-bm25 && $(BIN)/python bench/webshop.py
+	$(PIP) install -q --no-deps gem-llm && $(BIN)/python bench/games.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -11,6 +11,12 @@ BUILTIN_GENERATORS = {
     "puzzles/graph_coloring": "agentgym.tasks.puzzles.graph_coloring:GraphColoringGenerator",
     "puzzles/maze": "agentgym.tasks.puzzles.maze:MazeGenerator",
     "puzzles/jigsaw": "agentgym.tasks.puzzles.jigsaw:JigsawGenerator",
+    "games/sokoban": "agentgym.tasks.games.sokoban:SokobanGenerator",
+    "games/minesweeper": "agentgym.tasks.games.minesweeper:MinesweeperGenerator",
+    "games/frozenlake": "agentgym.tasks.games.frozenlake:FrozenLakeGenerator",
+    "games/wordle": "agentgym.tasks.games.wordle:WordleGenerator",
+    "games/twenty_questions": "agentgym.tasks.games.question_games:TwentyQuestionsGenerator",
+    "games/guess_my_city": "agentgym.tasks.games.question_games:GuessMyCityGenerator",
 }
 
 for _id, _entry in BUILTIN_GENERATORS.items():

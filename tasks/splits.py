@@ -8,7 +8,9 @@ generated training task can never equal a held-out one, whatever seed or generat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
@@ -62,3 +64,22 @@ def generate_split(
         if split_of(task) == split:
             found += 1
             yield task
+
+
+#: How many seeds an env draws before giving up on finding a task of its split.
+MAX_SPLIT_DRAWS = 10_000
+
+
+def draw_in_split(
+    generator: Any, rng: np.random.Generator, split: str, max_draws: int = MAX_SPLIT_DRAWS
+) -> Task | None:
+    """A task in ``split`` (``"all"`` takes any) from seeds drawn off ``rng``; None after ``max_draws``.
+
+    ``generator`` is anything with ``generate(seed, index)``; each draw asks for index 0 of a fresh
+    seed, so an env's task is a pure function of its RNG state (the envs' seeded determinism).
+    """
+    for _ in range(max_draws):
+        task = generator.generate(int(rng.integers(2**63 - 1)), 0)
+        if split == "all" or split_of(task) == split:
+            return task
+    return None

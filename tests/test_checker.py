@@ -7,7 +7,6 @@ from agentgym.core.wrappers import MaxTurns
 from agentgym.registry import registry
 from tests.toy_envs import CrashOnGarbageEnv, GlobalRandomEnv, GuessEnv, LossyPickleEnv
 
-
 #: Marks per env family (heavy families still run in CI; the marks let a developer deselect them).
 FAMILY_MARKS = {
     "gui": (pytest.mark.browser, pytest.mark.slow),

@@ -39,9 +39,16 @@ def _python_files():
         yield from (ROOT / folder).rglob("*.py")
 
 
+#: Modules allowed to import ``random``: TextArena's isolation builds per-episode ``random.Random``
+#: instances and swaps them in for the global module TextArena calls (it never draws from the global).
+RANDOM_ALLOWED = {"environments/games/ta_isolation.py"}
+
+
 def test_no_module_uses_the_global_random():
     offenders = []
     for path in _python_files():
+        if path.relative_to(ROOT).as_posix() in RANDOM_ALLOWED:
+            continue
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import) and any(a.name == "random" for a in node.names):

@@ -13,9 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentgym.cli import eval_cmd, generate_cmd, run_cmd, show_cmd
+from agentgym.cli import eval_cmd, generate_cmd, run_cmd, show_cmd, train_cmd
+from agentgym.cli.gui_cmd import gui_app
 from agentgym.cli.sandbox_cmd import sandbox_app
+from agentgym.cli.search_cmd import search_app
+from agentgym.cli.serve_cmd import serve_command
+from agentgym.cli.swe_cmd import swe_app
 from agentgym.cli.verifiers_cmd import verifiers_app
+from agentgym.cli.webshop_cmd import webshop_app
 from agentgym.core.errors import AgentGymError
 
 app = typer.Typer(
@@ -94,8 +99,15 @@ app.command("demo")(run_cmd.demo_command)
 app.command("show")(show_cmd.show_command)
 app.command("generate")(generate_cmd.generate_command)
 app.command("eval")(eval_cmd.eval_command)
+app.command("train")(train_cmd.train_command)
+app.command("export")(train_cmd.export_command)
+app.command("serve")(serve_command)
 app.add_typer(verifiers_app, name="verifiers")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(swe_app, name="swe")
+app.add_typer(gui_app, name="gui")
+app.add_typer(webshop_app, name="webshop")
+app.add_typer(search_app, name="search")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,7 +29,13 @@ from agentgym.core.task import Task
 #: the demo they run without the registry's turn cap (``max_turns=None``): the env's own budget
 #: ends an episode, so every task stays solvable (maze-v0's cap of 150 turns is below the shortest
 #: path of its hardest frozen mazes).
-MULTI_TURN_ENVS: dict[str, tuple[str, ...]] = {"puzzles/maze": ("puzzles/maze-v0",)}
+MULTI_TURN_ENVS: dict[str, tuple[str, ...]] = {
+    "puzzles/maze": ("puzzles/maze-v0",),
+    "search/qa": ("search/qa-v0",),
+}
+#: Demo overrides per multi-turn generator: (levels, tasks per level, turn cap). Search poses one
+#: question per hop count (1-4); its oracle needs at most 9 turns on the frozen suite.
+DEMO_MULTI_TURN: dict[str, tuple[int, int, int]] = {"search/qa": (4, 1, 10)}
 #: The demo's turn cap for multi-turn envs: its two level-0 mazes need 7 and 8 moves (oracle-tested).
 DEMO_MAX_TURNS = 8
 
@@ -155,7 +161,8 @@ def envs_of_generator() -> dict[str, list[str]]:
             out.setdefault(generator, []).append(spec.id)
     known = set(registry.ids())
     for generator, extra in MULTI_TURN_ENVS.items():
-        out.setdefault(generator, []).extend(e for e in extra if e in known)
+        have = out.setdefault(generator, [])
+        have.extend(e for e in extra if e in known and e not in have)
     return out
 
 
@@ -191,6 +198,8 @@ def _entries(
             single_level = demo and (multi_turn or _single_level(generator))
             levels = 1 if single_level else n_levels
             per = 2 if single_level else per_level
+            if demo and multi_turn and generator in DEMO_MULTI_TURN:
+                levels, per, kwargs["max_turns"] = DEMO_MULTI_TURN[generator]
             entries.append(EvalEntry(env_id, suite_id, kwargs, levels, per))
     return tuple(sorted(entries, key=lambda e: e.env_id))
 

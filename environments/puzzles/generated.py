@@ -19,7 +19,7 @@ from agentgym.core.task import Task
 from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
 from agentgym.tasks.base import TaskGenerator
 from agentgym.tasks.registry import make_generator
-from agentgym.tasks.splits import SPLITS, split_of
+from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
 
 SUBMIT = ToolSpec(
     name="submit_answer",
@@ -31,7 +31,6 @@ SUBMIT = ToolSpec(
         "additionalProperties": False,
     },
 )
-MAX_SPLIT_DRAWS = 10_000
 
 
 class GeneratedTaskEnv(Env):
@@ -57,11 +56,10 @@ class GeneratedTaskEnv(Env):
         self.split = split
 
     def _draw_task(self) -> Task:
-        for _ in range(MAX_SPLIT_DRAWS):
-            task = self.generator.generate(int(self.np_random.integers(2**63 - 1)), 0)
-            if split_of(task) == self.split:
-                return task
-        raise EnvError(f"no {self.split} task in {MAX_SPLIT_DRAWS} draws of {self.generator.id}")
+        task = draw_in_split(self.generator, self.np_random, self.split)
+        if task is None:
+            raise EnvError(f"no {self.split} task in {MAX_SPLIT_DRAWS} draws of {self.generator.id}")
+        return task
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = options.get("task")

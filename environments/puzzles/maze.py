@@ -35,7 +35,7 @@ from agentgym.tasks.puzzles.maze import (
     shortest_path,
     step,
 )
-from agentgym.tasks.splits import SPLITS, split_of
+from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
 
 MOVE = ToolSpec(
     name="move",
@@ -49,7 +49,6 @@ MOVE = ToolSpec(
 )
 MAX_VIEW_RADIUS = 10
 OUTSIDE = " "  # beyond the maze's outer wall
-MAX_SPLIT_DRAWS = 10_000
 _TEXT_MOVE = re.compile(r"\bmove\s*[:=]?\s*(up|down|left|right)\b", re.IGNORECASE)
 INSTRUCTIONS = (
     "You are in a maze of {width} x {height} cells and must reach the goal. You only see the cells "
@@ -98,11 +97,10 @@ class MazeEnv(Env):
 
     # ----- episode ------------------------------------------------------------------------------
     def _draw_task(self) -> Task:
-        for _ in range(MAX_SPLIT_DRAWS):
-            task = self.generator.generate(int(self.np_random.integers(2**63 - 1)), 0)
-            if split_of(task) == self.split:
-                return task
-        raise EnvError(f"no {self.split} maze in {MAX_SPLIT_DRAWS} draws")
+        task = draw_in_split(self.generator, self.np_random, self.split)
+        if task is None:
+            raise EnvError(f"no {self.split} maze in {MAX_SPLIT_DRAWS} draws")
+        return task
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = options.get("task")

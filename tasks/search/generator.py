@@ -40,6 +40,7 @@ class SearchQAConfig(GeneratorConfig):
         super().validate()
         require(1 <= self.hops <= MAX_HOPS, self, "hops", f"must be in [1, {MAX_HOPS}]")
         require(0 <= self.distractors <= self.hops, self, "distractors", "must be in [0, hops]")
+        require(isinstance(self.qtypes, str), self, "qtypes", "must be a comma-separated string")
         kinds = self.qtype_list()
         require(
             bool(kinds) and all(q in QTYPES for q in kinds), self, "qtypes", f"must name kinds of {QTYPES}"

@@ -4,48 +4,12 @@ Needs ``apt-get install -y chromium`` and ``pip install playwright`` (``playwrig
 used: the system chromium is launched by path). Skipped with the reason when either is missing.
 """
 
-import importlib.util
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from agentgym.eval.runner import run_eval
 from tests.eval.helpers import counting_oracle, counting_random, tiny_suite
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path():
-    for candidate in (os.environ.get("AGENTGYM_CHROMIUM"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if importlib.util.find_spec("playwright") is None:
-        pytest.skip("playwright is not installed (pip install 'playwright>=1.40')")
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,12 @@ def test_demo_suite_is_small_and_held_out():
     demo = eval_suites()["demo"]
     for entry in demo.entries:
         tasks = entry.load_tasks()
-        assert len(tasks) == 2 and all(split_of(t) == "heldout" for t in tasks)
+        assert all(split_of(t) == "heldout" for t in tasks)
+        if entry.env_id == "search/qa-v0":  # one question per hop count, 1 to 4
+            assert entry.env_kwargs == {"max_turns": 10}
+            assert sorted(t.meta["level"] for t in tasks) == [0, 1, 2, 3]
+            continue
+        assert len(tasks) == 2
         if entry.env_id == "puzzles/maze-v0":
             assert entry.env_kwargs == {"max_turns": 8}
         elif entry.env_id.startswith("rg/"):  # no difficulty levels: two tasks at the one level
@@ -103,8 +108,10 @@ def test_the_oracle_solves_the_whole_demo_suite_within_its_turn_caps(tmp_path):
     result = run_eval("demo", [counting_oracle()], tmp_path, progress=False)
     overall = result.results["agents"]["oracle"]["overall"]
     n_entries = len(get_suite("demo").entries)
-    assert overall["success"] == 1.0 and overall["episodes"] == overall["tasks"] == 2 * n_entries
-    assert set(result.results["suite"]["families"]) == {"puzzles", "rg"}
+    n_tasks = sum(len(e.load_tasks()) for e in get_suite("demo").entries)
+    assert n_tasks == 2 * (n_entries - 1) + 4  # search poses one question per hop count
+    assert overall["success"] == 1.0 and overall["episodes"] == overall["tasks"] == n_tasks
+    assert set(result.results["suite"]["families"]) == {"puzzles", "rg", "search"}
 
 
 def test_multi_turn_entries_keep_every_task_solvable(tmp_path):
