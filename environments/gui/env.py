@@ -76,6 +76,9 @@ class BrowserEnv(Env):
     family: ClassVar[str] = "gui"
     tools = GUI_TOOLS
     step_in_thread = True  # sync calls wait on the browser thread; areset/astep run them in a worker thread
+    #: Extra screenshots taken until two in a row match: pages with their own timers or late layout
+    #: (not MiniWoB's, whose clock is frozen) settle before the agent sees them; 0 takes one shot.
+    stable_screenshot_tries: int = 0
     system_prompt: ClassVar[str] = "You operate a web page in a browser to complete the task you are given."
 
     def __init__(
@@ -238,8 +241,17 @@ class BrowserEnv(Env):
         )
         png = None
         if self.observation_mode != "dom":
-            png = await page.screenshot(type="png", animations="disabled", caret="hide", scale="css")
+            png = await self._screenshot(page)
+            for _ in range(self.stable_screenshot_tries):
+                again = await self._screenshot(page)
+                if again == png:
+                    break
+                png = again
         return Snapshot(png, dom["text"], dom["boxes"], page.url)
+
+    @staticmethod
+    async def _screenshot(page: Any) -> bytes:
+        return await page.screenshot(type="png", animations="disabled", caret="hide", scale="css")
 
     # ----- Env hooks -------------------------------------------------------------------------------
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:

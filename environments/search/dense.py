@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from agentgym.core.errors import ConfigError
+from agentgym.environments.search import engine as _engine
 from agentgym.environments.search.corpus import Corpus
-from agentgym.environments.search.engine import cache_root
 
 BATCH = 16
 MAX_TOKENS = 256
@@ -99,7 +99,7 @@ class DenseIndex:
     def __init__(self, corpus: Corpus, model_dir: str | Path, cache: bool = True) -> None:
         self.corpus = corpus
         self.embedder = shared_embedder(model_dir)
-        path = cache_root() / "dense" / f"{corpus.fingerprint}-{self.embedder.fingerprint}.npy"
+        path = _engine.cache_root() / "dense" / f"{corpus.fingerprint}-{self.embedder.fingerprint}.npy"
         if cache and path.is_file():
             self.matrix = np.load(path, mmap_mode="r")
         else:

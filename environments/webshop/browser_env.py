@@ -71,6 +71,8 @@ def _selector(label: str) -> str:
 class ShopBrowserEnv(BrowserEnv):
     """Shop for an instruction in a real browser (catalog of ``catalog_size`` products)."""
 
+    stable_screenshot_tries = 2  # shop pages lay out as they load: shoot until two shots match
+
     family: ClassVar[str] = "webshop"
     system_prompt: ClassVar[str] = (
         "You are shopping in a web shop, in a browser, for the product the instruction describes: "
