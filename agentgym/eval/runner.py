@@ -290,7 +290,11 @@ def run_demo(out: Path, agents: Sequence[str] | None = None) -> Path:
         f"[bold]demo:[/] {', '.join(chosen)} on {n_tasks} held-out tasks across {len(suite.entries)} envs "
         f"(families: {', '.join(suite.families)})"
     )
-    result = run_eval(suite, chosen, out, k=1, concurrency=16, agent_options=DEMO_AGENT_OPTIONS)
+    # A reply's wait includes its place in the bundled model's batch queue (16 in flight on a CPU):
+    # the demo allows for a busy machine rather than reporting slow replies as timeouts.
+    result = run_eval(
+        suite, chosen, out, k=1, concurrency=16, agent_options=DEMO_AGENT_OPTIONS, turn_timeout_s=1800.0
+    )
     print(result.markdown)  # raw markdown: pasteable as it is
     console.print(f"report: {result.report_path.resolve()}", soft_wrap=True)
     return result.report_path
