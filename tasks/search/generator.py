@@ -41,6 +41,12 @@ class SearchQAConfig(GeneratorConfig):
         require(1 <= self.hops <= MAX_HOPS, self, "hops", f"must be in [1, {MAX_HOPS}]")
         require(0 <= self.distractors <= self.hops, self, "distractors", "must be in [0, hops]")
         require(isinstance(self.qtypes, str), self, "qtypes", "must be a comma-separated string")
+        for name in ("world_seed", "n_docs"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and not isinstance(value, bool), self, name, "must be an int")
+        rate = self.namesake_rate
+        is_number = isinstance(rate, (int, float)) and not isinstance(rate, bool)
+        require(is_number, self, "namesake_rate", "must be a number")
         kinds = self.qtype_list()
         require(
             bool(kinds) and all(q in QTYPES for q in kinds), self, "qtypes", f"must name kinds of {QTYPES}"
