@@ -3,7 +3,8 @@
 For 1, 16, 64 and 256 concurrent sessions of ``puzzles/maze-v0`` stepping for a fixed time, prints
 steps/s and p50/p99 step latency in-process (the baseline: ``env.astep`` in one event loop) and over
 HTTP (``RemoteEnv.astep`` against ``agentgym serve`` on 127.0.0.1 with 2 worker processes), and
-their ratio. Then rollout throughput (steps/s) of random-agent episodes locally and on 1 and 2
+their ratio; then an open-loop point (3,000 steps/s offered over 256 sessions, latency from
+each step's due time). Then rollout throughput (steps/s) of random-agent episodes locally and on 1 and 2
 local Ray workers. Goal on 2 cores: >= 3,000 HTTP steps/s with p99 < 50 ms.
 
     python bench/server.py [--seconds 4] [--sessions 1,16,64,256] [--no-ray]
@@ -53,6 +54,33 @@ async def step_for(envs: list, seconds: float) -> tuple[float, list[float]]:
     return len(latencies) / (time.perf_counter() - t0), latencies
 
 
+async def step_paced(envs: list, rate: float, seconds: float) -> tuple[float, list[float]]:
+    """Open loop: offer ``rate`` steps/s in total, spread evenly over the sessions.
+
+    Step ``j`` of session ``i`` is due at ``t0 + (i + j * n) / rate``; its latency is measured
+    from when it was due, so a slow step also charges the steps queued behind it (no
+    coordinated omission).
+    """
+    await asyncio.gather(*(e.areset(seed=i) for i, e in enumerate(envs)))
+    n = len(envs)
+    latencies: list[float] = []
+    t0 = time.perf_counter() + 0.05
+    stop = t0 + seconds
+
+    async def play(i: int, env) -> None:
+        j = 0
+        while (due := t0 + (i + j * n) / rate) < stop:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            _, _, terminated, truncated, _ = await env.astep(MOVES[(i + j) % 4])
+            latencies.append(time.perf_counter() - due)
+            j += 1
+            if terminated or truncated:
+                await env.areset(seed=i + j * n)
+
+    await asyncio.gather(*(play(i, e) for i, e in enumerate(envs)))
+    return len(latencies) / (time.perf_counter() - t0), latencies
+
+
 def in_process(n: int, seconds: float) -> tuple[float, list[float]]:
     from agentgym.registry import make
 
@@ -76,13 +104,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def over_http(url: str, n: int, seconds: float) -> tuple[float, list[float]]:
+def over_http(url: str, n: int, seconds: float, rate: float = 0.0) -> tuple[float, list[float]]:
+    """Closed loop (every session steps as fast as it can) or, with ``rate``, open loop."""
     from agentgym.server.client import RemoteEnv, ServerClient
 
     async def go() -> tuple[float, list[float]]:
         client = ServerClient(url)
         envs = [RemoteEnv(url, ENV_ID, client=client) for _ in range(n)]
         try:
+            if rate:
+                return await step_paced(envs, rate, seconds)
             return await step_for(envs, seconds)
         finally:
             await asyncio.gather(*(e.aclose() for e in envs))
@@ -161,6 +192,12 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,16,64,256")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--ray-episodes", type=int, default=96)
+    parser.add_argument(
+        "--paced",
+        default="3000@256,6000@256",
+        help="open-loop points RATE@SESSIONS[,...]: offer RATE steps/s in total over SESSIONS"
+        " sessions and report latency from each step's due time ('' to skip)",
+    )
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sessions.split(",")]
@@ -181,6 +218,14 @@ def main() -> None:
                 f"{n:>8} | {base_sps:>18.0f} {pct(base_lat, 0.5):>7.2f} {pct(base_lat, 0.99):>7.2f} |"
                 f" {http_sps:>12.0f} {pct(http_lat, 0.5):>7.2f} {pct(http_lat, 0.99):>7.2f} |"
                 f" {http_sps / base_sps:>12.2f} | {per_step * 1000:>11.3f} {2 / per_step:>11.0f}"
+            )
+        for point in filter(None, args.paced.split(",")):
+            rate, n = (float(x) for x in point.split("@"))
+            sps, lat = over_http(url, int(n), args.seconds, rate)
+            print(
+                f"paced {rate:.0f} steps/s offered over {n:.0f} sessions (open loop):"
+                f" {sps:.0f} steps/s served, p50 {pct(lat, 0.5):.2f} ms,"
+                f" p99 {pct(lat, 0.99):.2f} ms"
             )
     if not args.no_ray:
         ray_throughput([1, 2], args.ray_episodes)
