@@ -7,12 +7,12 @@ generated training task can never equal a held-out one, whatever seed or generat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
 
-from agentgym.core.errors import TaskError
+from agentgym.core.errors import EnvError, TaskError
 from agentgym.core.task import Task
 from agentgym.tasks.base import TaskGenerator
 
@@ -83,3 +83,49 @@ def draw_in_split(
         if split == "all" or split_of(task) == split:
             return task
     return None
+
+
+def draw_task(generator: Any, rng: np.random.Generator, split: str, max_draws: int = MAX_SPLIT_DRAWS) -> Task:
+    """:func:`draw_in_split`, raising EnvError (naming the split and generator) when it finds none."""
+    task = draw_in_split(generator, rng, split, max_draws)
+    if task is None:
+        raise EnvError(f"no {split} task in {max_draws} draws of {generator.id}")
+    return task
+
+
+def given_task(
+    options: Mapping[str, Any],
+    generator: Any = None,
+    accepts: Callable[[Task], bool] | None = None,
+    expected: str | None = None,
+) -> Task | None:
+    """``options["task"]`` checked for an env's ``reset``; None when no task is given.
+
+    The task must be a :class:`Task` that ``accepts`` takes (by default: one of ``generator``'s, its
+    ``spec["generator"]`` equal to ``generator.id``), else EnvError ``options['task'] must be
+    {expected}`` (by default ``a Task of {generator.id}``).
+    """
+    task = options.get("task")
+    if task is None:
+        return None
+    if not isinstance(task, Task) or not (
+        accepts(task) if accepts is not None else task.spec.get("generator") == generator.id
+    ):
+        raise EnvError(f"options['task'] must be {expected or f'a Task of {generator.id}'}")
+    return task
+
+
+def pose_task(
+    options: Mapping[str, Any],
+    generator: Any,
+    rng: np.random.Generator,
+    split: str,
+    accepts: Callable[[Task], bool] | None = None,
+    expected: str | None = None,
+) -> Task:
+    """The task an env's ``reset`` poses: ``options["task"]`` when given, else one drawn in ``split``.
+
+    See :func:`given_task` (the checks and ``accepts`` / ``expected``) and :func:`draw_task`.
+    """
+    task = given_task(options, generator, accepts, expected)
+    return task if task is not None else draw_task(generator, rng, split)

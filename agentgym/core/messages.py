@@ -17,6 +17,7 @@ from agentgym.core.errors import ConfigError
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})  # roles without required fields
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _DATA_URL_PREFIX = "data:image/png;base64,"
 
@@ -92,7 +93,7 @@ class ToolCall:
         return cls(id=str(data.get("id", "")), name=str(fn.get("name", "")), arguments=arguments)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Message:
     """One chat message: ``role``, ``content`` (text or parts), tool calls or a tool result id."""
 
@@ -102,7 +103,27 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        role: Role,
+        content: Content = "",
+        tool_calls: tuple[ToolCall, ...] = (),
+        tool_call_id: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        # Written out (not dataclass-generated) for speed: envs build one or more per step. Fields go
+        # straight into the instance dict (the class is frozen); the common case, a plain-text
+        # non-tool message, skips the checks that cannot fail for it.
+        attrs = self.__dict__
+        attrs["role"] = role
+        attrs["content"] = content
+        attrs["tool_calls"] = tool_calls
+        attrs["tool_call_id"] = tool_call_id
+        attrs["name"] = name
+        if type(content) is not str or type(tool_calls) is not tuple or role not in _PLAIN_ROLES:
+            self._validate()
+
+    def _validate(self) -> None:
         if self.role not in ROLES:
             raise ConfigError(f"message role must be one of {sorted(ROLES)}, got {self.role!r}")
         content = self.content

@@ -49,6 +49,16 @@ class ToolSpec:
         }
 
 
+def object_schema(properties: Mapping[str, Any], required: Sequence[str] | None = None) -> dict[str, Any]:
+    """A tool's arguments schema: an object of ``properties`` and nothing else.
+
+    Every property is required unless ``required`` names which are.
+    """
+    names = list(properties) if required is None else list(required)
+    schema = {"type": "object", "properties": dict(properties), "required": names}
+    return {**schema, "additionalProperties": False}
+
+
 @dataclass(frozen=True)
 class ParsedCall:
     """A tool call whose arguments parsed and validated."""

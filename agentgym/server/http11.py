@@ -16,6 +16,7 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,6 +96,49 @@ def _length(headers: dict[str, str]) -> int:
     return length
 
 
+#: A read the answer parser asks its driver for: a line (at most ``n`` bytes) or exactly ``n`` bytes.
+_LINE, _EXACT = 0, 1
+_Reads = Generator[tuple[int, int], bytes, tuple[int, dict[str, str], bytes]]
+
+
+def _read_answer() -> _Reads:
+    """Parse one answer (status, headers, body) from the reads it yields, sync or asyncio alike.
+
+    Each ``(kind, n)`` it yields is answered (``send``) with the bytes read; the answer is the
+    generator's return value. A short ``_EXACT`` read must raise in the driver.
+    """
+    line = yield _LINE, 65536
+    if not line:
+        raise ConnectionResetError("the server closed the connection")
+    lines = [line.rstrip(b"\r\n")]
+    while len(lines) < _MAX_HEADER_LINES:
+        line = (yield _LINE, 65536).rstrip(b"\r\n")
+        if not line:
+            break
+        lines.append(line)
+    status, headers = _parse_head(lines)
+    length = _length(headers)
+    if length >= 0:
+        return status, headers, ((yield _EXACT, length) if length else b"")
+    chunks = []
+    while True:
+        size = int((yield _LINE, 1024).split(b";")[0], 16)
+        if size == 0:
+            yield _LINE, 1024
+            return status, headers, b"".join(chunks)
+        chunks.append((yield _EXACT, size))
+        yield _LINE, 1024
+
+
+def _failure(origin: Origin, exc: BaseException) -> HttpError:
+    """The error a failed exchange raises: an HttpError as it is, anything else wrapped in one."""
+    if isinstance(exc, HttpError):
+        return exc
+    error = HttpError(f"connection to {origin.host}:{origin.port} failed: {exc!r}", sent=True)
+    error.__cause__ = exc
+    return error
+
+
 # ----- asyncio -----------------------------------------------------------------------------------
 async def _within(coro: Any, seconds: float) -> Any:
     """Await with a time limit (without a new task on Python >= 3.11)."""
@@ -157,11 +201,7 @@ class AsyncPool:
                     continue
                 if isinstance(exc, asyncio.TimeoutError):
                     raise HttpError(f"no answer within {timeout:g}s", sent=True) from exc
-                if isinstance(exc, HttpError):
-                    raise
-                raise HttpError(
-                    f"connection to {self.origin.host}:{self.origin.port} failed: {exc!r}", sent=True
-                ) from exc
+                raise _failure(self.origin, exc)  # noqa: B904  # _failure sets the cause
             except BaseException:  # cancelled mid-call: the connection is in an unknown state
                 conn.close()
                 raise
@@ -174,34 +214,17 @@ class AsyncPool:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _exchange(
-        self, reader: asyncio.StreamReader, got: list[bool]
-    ) -> tuple[int, dict[str, str], bytes]:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionResetError("the server closed the connection")
-        got[0] = True
-        lines = [line.rstrip(b"\r\n")]
-        while len(lines) < _MAX_HEADER_LINES:
-            line = (await reader.readline()).rstrip(b"\r\n")
-            if not line:
-                break
-            lines.append(line)
-        status, headers = _parse_head(lines)
-        return status, headers, await self._read_body(reader, _length(headers))
-
     @staticmethod
-    async def _read_body(reader: asyncio.StreamReader, length: int) -> bytes:
-        if length >= 0:
-            return await reader.readexactly(length) if length else b""
-        chunks = []
+    async def _exchange(reader: asyncio.StreamReader, got: list[bool]) -> tuple[int, dict[str, str], bytes]:
+        steps = _read_answer()
+        kind, n = next(steps)
         while True:
-            size = int((await reader.readline()).split(b";")[0], 16)
-            if size == 0:
-                await reader.readline()
-                return b"".join(chunks)
-            chunks.append(await reader.readexactly(size))
-            await reader.readline()
+            data = await (reader.readline() if kind == _LINE else reader.readexactly(n))
+            got[0] = got[0] or bool(data)
+            try:
+                kind, n = steps.send(data)
+            except StopIteration as done:
+                return done.value
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -254,31 +277,16 @@ class SyncPool:
         """Send one request and read its answer (a dead reused connection is retried once if allowed)."""
         for attempt in range(2):
             conn, reused = self._acquire()
-            got_bytes = False
+            got = [False]
             try:
                 conn.sock.settimeout(timeout)
                 conn.sock.sendall(self.origin.head(method, path, len(body)) + body)
-                line = conn.file.readline(65536)
-                if not line:
-                    raise ConnectionResetError("the server closed the connection")
-                got_bytes = True
-                lines = [line.rstrip(b"\r\n")]
-                while len(lines) < _MAX_HEADER_LINES:
-                    line = conn.file.readline(65536).rstrip(b"\r\n")
-                    if not line:
-                        break
-                    lines.append(line)
-                status, headers = _parse_head(lines)
-                data = self._read_body(conn.file, _length(headers))
+                status, headers, data = self._exchange(conn.file, got)
             except (OSError, ValueError) as exc:
                 conn.close()
-                if reused and not got_bytes and attempt == 0 and retry_reused:
+                if reused and not got[0] and attempt == 0 and retry_reused:
                     continue
-                if isinstance(exc, HttpError):
-                    raise
-                raise HttpError(
-                    f"connection to {self.origin.host}:{self.origin.port} failed: {exc!r}", sent=True
-                ) from exc
+                raise _failure(self.origin, exc)  # noqa: B904  # _failure sets the cause
             except BaseException:  # interrupted mid-call: the connection is in an unknown state
                 conn.close()
                 raise
@@ -293,20 +301,18 @@ class SyncPool:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _read_body(file: Any, length: int) -> bytes:
-        if length >= 0:
-            data = file.read(length) if length else b""
-            if len(data) != length:
-                raise ConnectionResetError("the answer was cut short")
-            return data
-        chunks = []
+    def _exchange(file: Any, got: list[bool]) -> tuple[int, dict[str, str], bytes]:
+        steps = _read_answer()
+        kind, n = next(steps)
         while True:
-            size = int(file.readline(1024).split(b";")[0], 16)
-            if size == 0:
-                file.readline(1024)
-                return b"".join(chunks)
-            chunks.append(file.read(size))
-            file.readline(1024)
+            data = file.readline(n) if kind == _LINE else file.read(n)
+            if kind == _EXACT and len(data) != n:
+                raise ConnectionResetError("the answer was cut short")
+            got[0] = got[0] or bool(data)
+            try:
+                kind, n = steps.send(data)
+            except StopIteration as done:
+                return done.value
 
     def close(self) -> None:
         """Close every idle connection."""

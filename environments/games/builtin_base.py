@@ -17,7 +17,7 @@ from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import TaskGenerator
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
+from agentgym.tasks.splits import SPLITS, pose_task, split_of
 
 
 class BuiltinGameEnv(Env):
@@ -55,15 +55,7 @@ class BuiltinGameEnv(Env):
         self.over = False
 
     def _pose(self, options: dict[str, Any]) -> Task:
-        task = options.get("task")
-        if task is not None:
-            if not isinstance(task, Task) or task.spec.get("generator") != self.generator_cls.id:
-                raise EnvError(f"options['task'] must be a Task of {self.generator_cls.id}")
-            return task
-        task = draw_in_split(self.generator, self.np_random, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} task in {MAX_SPLIT_DRAWS} draws")
-        return task
+        return pose_task(options, self.generator, self.np_random, self.split)
 
     def _start(self, options: dict[str, Any]) -> Task:
         self.task = self._pose(options)
@@ -82,13 +74,9 @@ class BuiltinGameEnv(Env):
         if truncated:
             self.over = True
         text = f"Invalid move: {problem}" + ("\nYou have no moves left." if truncated else "")
-        return StepResult(
-            [Message("user", text)],
-            reward=self.format_penalty,
-            truncated=truncated,
-            info={"action_error": problem},
-            verdict=self.verdict() if truncated else None,
-        )
+        verdict = self.verdict() if truncated else None
+        info = {"action_error": problem}
+        return StepResult([Message("user", text)], self.format_penalty, False, truncated, info, verdict)
 
     @property
     def budget(self) -> int:

@@ -46,6 +46,7 @@ class FrozenLakeEnv(BuiltinGameEnv):
         self.slippery = bool(slippery)
         self.pos: Cell = (0, 0)
         self._policy: dict[Cell, str] | None = None
+        self._lines: list[str] = []  # the map's rows as text, without the agent
 
     @property
     def budget(self) -> int:
@@ -53,8 +54,9 @@ class FrozenLakeEnv(BuiltinGameEnv):
         return 4 * len(self.task.spec["grid"]) ** 2 if self.task else 0
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        self._start(options)
+        task = self._start(options)
         self.pos, self._policy = (0, 0), None
+        self._lines = ["".join(row) for row in task.spec["grid"]]
         rules = RULES.format(slip=SLIP if self.slippery else "", budget=self.budget)
         return [Message("system", rules), Message("user", self._board("The lake:"))], {
             **self._info(),
@@ -62,11 +64,9 @@ class FrozenLakeEnv(BuiltinGameEnv):
         }
 
     def _board(self, event: str) -> str:
-        assert self.task is not None
-        rows = [
-            "".join("@" if (r, c) == self.pos else ch for c, ch in enumerate(row))
-            for r, row in enumerate(self.task.spec["grid"])
-        ]
+        r, c = self.pos
+        rows = self._lines.copy()
+        rows[r] = rows[r][:c] + "@" + rows[r][c + 1 :]  # the agent's row, with @ on its cell
         return f"{event}\n" + "\n".join(rows) + f"\nMoves used: {self.moves} of {self.budget}."
 
     def _step(self, action: Message) -> StepResult:
@@ -93,14 +93,11 @@ class FrozenLakeEnv(BuiltinGameEnv):
             event += " You fell into a hole. Game over."
         elif self.won:
             event += " You reached the goal!"
-        self.over = terminated or truncated
+        over = self.over = terminated or truncated
+        board = Message("user", self._board(event))
+        verdict = self.verdict() if over else None
         return StepResult(
-            [Message("user", self._board(event))],
-            reward=1.0 if self.won else 0.0,
-            terminated=terminated,
-            truncated=truncated,
-            info={"moved": actual},
-            verdict=self.verdict() if self.over else None,
+            [board], 1.0 if self.won else 0.0, terminated, truncated, {"moved": actual}, verdict
         )
 
     def verdict(self) -> Verdict:

@@ -21,7 +21,7 @@ from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
 from agentgym.tasks.games.common import Cell, last_bracketed
-from agentgym.tasks.games.minesweeper import MinesweeperGenerator, counts, flood, solver_move
+from agentgym.tasks.games.minesweeper import MinesweeperGenerator, around, counts, solver_move
 
 RULES = (
     "You play Minesweeper on a {rows} x {cols} board with {mines} mines. '.' is a hidden cell, 'F' a "
@@ -30,6 +30,21 @@ RULES = (
     "[2 3]); [flag row col] flags or unflags one. You have {budget} moves."
 )
 _MOVE = re.compile(r"^(flag\s+)?(\d{1,3})[\s,]+(\d{1,3})$")
+#: A reply that is exactly one reveal move: read as the general parse would, in one match.
+_PLAIN_REVEAL = re.compile(r"\[(\d{1,3})[ ,]{1,20}(\d{1,3})\]")
+#: A cell's displayed symbol, right-aligned in two columns: numbers 0-8, then the other marks.
+_NUMBER_MARKS = tuple(f"{n:>2}" for n in range(9))
+_HIT, _FLAG, _HIDDEN = " *", " F", " ."
+_NEIGHBOURS: dict[tuple[int, int], dict[Cell, list[Cell]]] = {}
+
+
+def neighbour_table(rows: int, cols: int) -> dict[Cell, list[Cell]]:
+    """Each cell's neighbours (in :func:`around`'s order), computed once per board size."""
+    table = _NEIGHBOURS.get((rows, cols))
+    if table is None:
+        cells = [(r, c) for r in range(rows) for c in range(cols)]
+        table = _NEIGHBOURS[(rows, cols)] = {cell: around(cell, rows, cols) for cell in cells}
+    return table
 
 
 class MinesweeperEnv(BuiltinGameEnv):
@@ -44,13 +59,19 @@ class MinesweeperEnv(BuiltinGameEnv):
         self.mines: frozenset[Cell] = frozenset()
         self.numbers: list[list[int]] = []
         self.hit: Cell | None = None
-        self._header = ""
+        self._rows = self._cols = self._safe_total = self._budget = 0
+        # The board as shown: one symbol per cell, one text per line (header first), the lines
+        # to redraw and their joined text, so a step redraws only the rows it changed.
         self._shown: list[list[str]] = []
+        self._lines: list[str] = []
+        self._dirty: set[int] = set()
+        self._grid_text = ""
+        self._final_verdict: Verdict | None = None
 
     @property
     def budget(self) -> int:
         """``2 * rows * cols`` moves."""
-        return 2 * self.task.spec["rows"] * self.task.spec["cols"] if self.task else 0
+        return self._budget if self.task else 0
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = self._start(options)
@@ -58,9 +79,13 @@ class MinesweeperEnv(BuiltinGameEnv):
         self.mines = frozenset(tuple(m) for m in task.answer)  # type: ignore[misc]
         self.numbers = counts(self.mines, spec["rows"], spec["cols"])
         self.revealed = MinesweeperGenerator.opening(self.generator, task)
-        self.flags, self.hit = set(), None
-        self._header = "    " + " ".join(f"{c:>2}" for c in range(spec["cols"]))
-        self._shown = [[" ." for _ in range(spec["cols"])] for _ in range(spec["rows"])]
+        self.flags, self.hit, self._final_verdict = set(), None, None
+        self._rows, self._cols = spec["rows"], spec["cols"]
+        self._safe_total = spec["rows"] * spec["cols"] - spec["mines"]
+        self._budget = 2 * spec["rows"] * spec["cols"]
+        self._shown = [[_HIDDEN] * spec["cols"] for _ in range(spec["rows"])]
+        self._lines = ["    " + " ".join(f"{c:>2}" for c in range(spec["cols"]))] + [""] * spec["rows"]
+        self._dirty = set(range(spec["rows"]))
         for cell in self.revealed:
             self._show(cell)
         rules = RULES.format(rows=spec["rows"], cols=spec["cols"], mines=spec["mines"], budget=self.budget)
@@ -70,37 +95,62 @@ class MinesweeperEnv(BuiltinGameEnv):
         ], self._info()
 
     def _board(self, event: str) -> str:
-        spec = self.task.spec  # type: ignore[union-attr]
-        rows = [self._header] + [f"{r:>2}  " + " ".join(row) for r, row in enumerate(self._shown)]
-        safe_left = spec["rows"] * spec["cols"] - spec["mines"] - len(self.revealed)
+        if self._dirty:
+            lines, shown = self._lines, self._shown
+            for r in self._dirty:
+                lines[r + 1] = f"{r:>2}  " + " ".join(shown[r])
+            self._dirty.clear()
+            self._grid_text = "\n".join(lines)
+        safe_left = self._safe_total - len(self.revealed)
         return (
-            f"{event}\n"
-            + "\n".join(rows)
-            + f"\nSafe cells left: {safe_left}. Moves used: {self.moves} of {self.budget}."
+            f"{event}\n{self._grid_text}\nSafe cells left: {safe_left}. "
+            f"Moves used: {self.moves} of {self._budget}."
         )
 
     def _show(self, cell: Cell) -> None:
-        """Update the displayed symbol of ``cell`` (kept as a grid so a step renders in one join)."""
+        """Update the displayed symbol of ``cell`` and mark its row for redrawing."""
         if cell == self.hit:
-            mark = "*"
+            mark = _HIT
         elif cell in self.revealed:
-            mark = str(self.revealed[cell])
+            mark = _NUMBER_MARKS[self.revealed[cell]]
         else:
-            mark = "F" if cell in self.flags else "."
-        self._shown[cell[0]][cell[1]] = f"{mark:>2}"
+            mark = _FLAG if cell in self.flags else _HIDDEN
+        self._shown[cell[0]][cell[1]] = mark
+        self._dirty.add(cell[0])
+
+    def _flood(self, start: Cell) -> set[Cell]:
+        """The cells a reveal of ``start`` opens (``start`` and, through zeros, the area around it).
+
+        The same walk (and so the same set) as :func:`agentgym.tasks.games.minesweeper.flood`,
+        without copying the revealed cells or rebuilding neighbour lists.
+        """
+        revealed, mines, numbers = self.revealed, self.mines, self.numbers
+        table = neighbour_table(self._rows, self._cols)
+        new: set[Cell] = set()
+        stack = [start]
+        while stack:
+            cell = stack.pop()
+            if cell in revealed or cell in new or cell in mines:
+                continue
+            new.add(cell)
+            if numbers[cell[0]][cell[1]] == 0:
+                stack.extend(table[cell])
+        return new
 
     def _step(self, action: Message) -> StepResult:
-        spec = self.task.spec  # type: ignore[union-attr]
-        body = last_bracketed(action.text)
-        match = _MOVE.match(body or action.text.strip().lower()[:40])
-        if match is None:
-            return self._unreadable("write [row col] to reveal a cell or [flag row col] to flag one")
-        cell = (int(match.group(2)), int(match.group(3)))
-        if not (0 <= cell[0] < spec["rows"] and 0 <= cell[1] < spec["cols"]):
-            return self._unreadable(
-                f"cell {cell[0]} {cell[1]} is off the {spec['rows']} x {spec['cols']} board"
-            )
-        if match.group(1):
+        text = action.text
+        plain = _PLAIN_REVEAL.fullmatch(text)
+        if plain is not None:
+            flag, cell = False, (int(plain.group(1)), int(plain.group(2)))
+        else:
+            body = last_bracketed(text)
+            match = _MOVE.match(body or text.strip().lower()[:40])
+            if match is None:
+                return self._unreadable("write [row col] to reveal a cell or [flag row col] to flag one")
+            flag, cell = bool(match.group(1)), (int(match.group(2)), int(match.group(3)))
+        if not (0 <= cell[0] < self._rows and 0 <= cell[1] < self._cols):
+            return self._unreadable(f"cell {cell[0]} {cell[1]} is off the {self._rows} x {self._cols} board")
+        if flag:
             self.moves += 1
             self.flags ^= {cell}
             self._show(cell)
@@ -113,36 +163,46 @@ class MinesweeperEnv(BuiltinGameEnv):
             self.hit = cell
             self._show(cell)
             return self._after(f"Boom! {cell[0]} {cell[1]} was a mine. Game over.", True)
-        for new in flood(cell, self.numbers, self.mines, set(self.revealed)):
-            self.revealed[new] = self.numbers[new[0]][new[1]]
-            self.flags.discard(new)
-            self._show(new)
-        self.won = len(self.revealed) == spec["rows"] * spec["cols"] - spec["mines"]
+        numbers, revealed, flags, shown, dirty = (
+            self.numbers,
+            self.revealed,
+            self.flags,
+            self._shown,
+            self._dirty,
+        )
+        # A numbered cell opens alone; a zero floods (the same set, in the same order, as flood()).
+        for new in self._flood(cell) if numbers[cell[0]][cell[1]] == 0 else (cell,):
+            number = revealed[new] = numbers[new[0]][new[1]]
+            flags.discard(new)
+            shown[new[0]][new[1]] = _NUMBER_MARKS[number]  # what _show() draws for a revealed cell
+            dirty.add(new[0])
+        self.won = len(revealed) == self._safe_total
         return self._after(
             f"Revealed {cell[0]} {cell[1]}." + (" Every safe cell is open: you win!" if self.won else ""),
             self.won,
         )
 
     def _after(self, event: str, terminated: bool) -> StepResult:
-        truncated = not terminated and self.moves >= self.budget
-        self.over = terminated or truncated
-        return StepResult(
-            [Message("user", self._board(event))],
-            reward=1.0 if self.won else 0.0,
-            terminated=terminated,
-            truncated=truncated,
-            verdict=self.verdict() if self.over else None,
-        )
+        truncated = not terminated and self.moves >= self._budget
+        over = self.over = terminated or truncated
+        board = Message("user", self._board(event))
+        reward = 1.0 if self.won else 0.0
+        return StepResult([board], reward, terminated, truncated, {}, self.verdict() if over else None)
 
     def verdict(self) -> Verdict:
         """Passed when every safe cell is revealed without hitting a mine."""
         if self.task is None:
             return super().verdict()
+        if self.over and self._final_verdict is not None:
+            return self._final_verdict  # the board no longer changes: judged once
         safe = self.task.spec["rows"] * self.task.spec["cols"] - self.task.spec["mines"]
-        return self._outcome(
+        verdict = self._outcome(
             {"revealed": len(self.revealed), "safe_cells": safe, "hit_mine": self.hit is not None},
             "minesweeper",
         )
+        if self.over:
+            self._final_verdict = verdict
+        return verdict
 
     def sample_action(self, rng: np.random.Generator) -> Action:
         """A random hidden cell."""

@@ -26,7 +26,7 @@ from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.environments.games.ta_isolation import EpisodeRandom, patch_textarena_modules
+from agentgym.environments.games.ta_isolation import ACTIVE, EpisodeRandom, patch_textarena_modules
 from agentgym.environments.games.ta_moves import candidate_moves
 
 SYSTEM = (
@@ -52,10 +52,12 @@ def make_textarena_game(game: str) -> Any:
 
 def render_messages(messages: list[tuple[int, str, Any]]) -> str:
     """TextArena observation tuples ``(from_id, text, type)`` as one text, oldest first."""
-    lines = []
-    for sender, text, _kind in messages:
-        lines.append(f"[GAME] {text}" if sender == GAME_ID else f"[Player {sender}] {text}")
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"[GAME] {text}" if sender == GAME_ID else f"[Player {sender}] {text}"
+            for sender, text, _ in messages
+        ]
+    )
 
 
 class TextArenaEnv(Env):
@@ -86,7 +88,10 @@ class TextArenaEnv(Env):
         self.final_rewards: dict[int, float] | None = None
         self.end_reason = ""
         self._last_text: dict[int, str] = {}
-        self._history: dict[int, str] = {}
+        # Each seat's recent texts, joined (and cut to HISTORY_CHARS) only when a policy reads them.
+        self._history: dict[int, list[str]] = {}
+        self._history_chars: dict[int, int] = {}
+        self._zeros = dict.fromkeys(range(num_players), 0.0)
         self._invalid_streak = 0
         self._streak_seat: int | None = None
 
@@ -94,7 +99,8 @@ class TextArenaEnv(Env):
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         ta_seed = int(self.np_random.integers(2**31 - 1))
         self._rng = EpisodeRandom(ta_seed)
-        self.final_rewards, self.end_reason, self._last_text, self._history = None, "", {}, {}
+        self.final_rewards, self.end_reason, self._last_text = None, "", {}
+        self._history, self._history_chars = {}, {}
         self._invalid_streak, self._streak_seat = 0, None
         with self._rng.active():
             self._ta.reset(num_players=self.num_players, seed=ta_seed)
@@ -110,16 +116,25 @@ class TextArenaEnv(Env):
         return obs, {"player": self.player, "rewards": self._zero_rewards(), "game": self.game}
 
     def _step(self, action: Message) -> StepResult:
-        actor = self.player
-        with self._rng.active():
-            done, _step_info = self._ta.step(action.text)
-            state = self._ta.state
+        actor, ta = self.player, self._ta
+        token = ACTIVE.set(self._rng)  # TextArena's random calls go to this episode's generators
+        try:
+            done, _step_info = ta.step(action.text)
+            state = ta.state
             invalid = bool(getattr(state, "made_invalid_move", False) or getattr(state, "error_count", 0))
             if done:
-                rewards, game_info = _close(self._ta)
-                _, messages = actor, state.observations.get(actor, [])
+                rewards, game_info = _close(ta)
+                messages = state.observations.get(actor, [])
             else:
-                self.player, messages = self._ta.get_observation()
+                self.player, messages = ta.get_observation()
+        finally:
+            ACTIVE.reset(token)
+        if not (done or invalid):  # the common case: a valid move, the game goes on
+            self._invalid_streak, self._streak_seat = 0, None
+            player = self.player
+            text = self._remember(player, render_messages(messages) or "(no new messages)")
+            info = {"acted": actor, "player": player, "rewards": self._zeros.copy()}
+            return StepResult([Message("user", text)], 0.0, False, False, info)
         info: dict[str, Any] = {"acted": actor}
         if invalid and not done:
             info["invalid_move"] = True
@@ -134,9 +149,9 @@ class TextArenaEnv(Env):
         elif not done:
             self._invalid_streak, self._streak_seat = 0, None
         if not done:
-            info.update(player=self.player, rewards=self._zero_rewards())
+            info["player"], info["rewards"] = self.player, self._zeros.copy()
             text = self._remember(self.player, render_messages(messages) or "(no new messages)")
-            return StepResult([Message("user", text)], info=info)
+            return StepResult([Message("user", text)], 0.0, False, False, info)
         self.final_rewards = {int(p): float(r) for p, r in (rewards or {}).items()}
         for p in range(self.num_players):
             self.final_rewards.setdefault(p, 0.0)
@@ -156,12 +171,24 @@ class TextArenaEnv(Env):
         return result
 
     def _zero_rewards(self) -> dict[int, float]:
-        return dict.fromkeys(range(self.num_players), 0.0)
+        return self._zeros.copy()
 
     def _remember(self, player: int, text: str) -> str:
         self._last_text[player] = text
-        self._history[player] = (self._history.get(player, "") + "\n" + text)[-HISTORY_CHARS:]
+        pieces = self._history.get(player)
+        if pieces is None:
+            pieces = self._history[player] = []
+            self._history_chars[player] = 0
+        pieces.append("\n" + text)
+        chars = self._history_chars[player] = self._history_chars[player] + len(text) + 1
+        if chars > 4 * HISTORY_CHARS:  # keep the pieces short: only the last HISTORY_CHARS are read
+            self._history[player] = [self.history(player)]
+            self._history_chars[player] = HISTORY_CHARS
         return text
+
+    def history(self, player: int) -> str:
+        """The last ``HISTORY_CHARS`` characters of the texts ``player`` was shown, each after a newline."""
+        return "".join(self._history.get(player, ()))[-HISTORY_CHARS:]
 
     # ----- judgement and scripted policies ------------------------------------------------------
     def verdict(self) -> Verdict:
@@ -182,7 +209,7 @@ class TextArenaEnv(Env):
     def sample_action(self, rng: np.random.Generator) -> Action:
         """A random candidate move for the seat to act (legal where the game's state lets us tell)."""
         pick = int(rng.integers(10))
-        latest, history = self._last_text.get(self.player, ""), self._history.get(self.player, "")
+        latest, history = self._last_text.get(self.player, ""), self.history(self.player)
         moves = candidate_moves(self.game, self._ta, latest, history, pick)
         return moves[int(rng.integers(len(moves)))] if moves else "[pass]"
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as _np
 
 _ACTIVE: ContextVar[EpisodeRandom | None] = ContextVar("agentgym_ta_random", default=None)
+#: The running episode (``token = ACTIVE.set(episode)`` ... ``ACTIVE.reset(token)``: the cheapest form).
+ACTIVE = _ACTIVE
 _PY_METHODS = frozenset(n for n in dir(_random.Random) if not n.startswith("_"))
 _NP_METHODS = frozenset(n for n in dir(_np.random.RandomState) if not n.startswith("_"))
 _PATCHED: dict[str, list[tuple[str, object]]] = {}  # module -> (global name, original) replaced

@@ -15,21 +15,15 @@ import numpy as np
 from agentgym.core.env import Action, Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message, tool_result
-from agentgym.core.task import Task
-from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
+from agentgym.core.tools import ToolCallError, ToolSpec, object_schema, parse_tool_calls
 from agentgym.tasks.base import TaskGenerator
 from agentgym.tasks.registry import make_generator
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
+from agentgym.tasks.splits import SPLITS, pose_task, split_of
 
 SUBMIT = ToolSpec(
-    name="submit_answer",
-    description="Submit your final answer (the text that would go inside <answer></answer>).",
-    parameters={
-        "type": "object",
-        "properties": {"answer": {"type": "string", "maxLength": 200_000}},
-        "required": ["answer"],
-        "additionalProperties": False,
-    },
+    "submit_answer",
+    "Submit your final answer (the text that would go inside <answer></answer>).",
+    object_schema({"answer": {"type": "string", "maxLength": 200_000}}),
 )
 
 
@@ -55,19 +49,8 @@ class GeneratedTaskEnv(Env):
         self.generator: TaskGenerator = make_generator(generator, **(difficulty or {}))
         self.split = split
 
-    def _draw_task(self) -> Task:
-        task = draw_in_split(self.generator, self.np_random, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} task in {MAX_SPLIT_DRAWS} draws of {self.generator.id}")
-        return task
-
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        task = options.get("task")
-        if task is None:
-            task = self._draw_task()
-        elif not isinstance(task, Task) or task.spec.get("generator") != self.generator.id:
-            raise EnvError(f"options['task'] must be a Task of {self.generator.id}")
-        self.task = task
+        task = self.task = pose_task(options, self.generator, self.np_random, self.split)
         system = f"{self.generator.instructions}\n\n{self.generator.answer_format}"
         obs = [Message("system", system), Message("user", self.generator.prompt(task))]
         return obs, {"difficulty": dict(task.difficulty), "split": split_of(task)}

@@ -21,8 +21,7 @@ import numpy as np
 from agentgym.core.env import Action, Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message, tool_result
-from agentgym.core.task import Task
-from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
+from agentgym.core.tools import ToolCallError, ToolSpec, object_schema, parse_tool_calls
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.puzzles.maze import (
     DIRECTIONS,
@@ -35,17 +34,12 @@ from agentgym.tasks.puzzles.maze import (
     shortest_path,
     step,
 )
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
+from agentgym.tasks.splits import SPLITS, pose_task, split_of
 
 MOVE = ToolSpec(
-    name="move",
-    description="Move one cell in a direction (a move into a wall leaves you in place).",
-    parameters={
-        "type": "object",
-        "properties": {"direction": {"type": "string", "enum": list(DIRECTIONS)}},
-        "required": ["direction"],
-        "additionalProperties": False,
-    },
+    "move",
+    "Move one cell in a direction (a move into a wall leaves you in place).",
+    object_schema({"direction": {"type": "string", "enum": list(DIRECTIONS)}}),
 )
 MAX_VIEW_RADIUS = 10
 OUTSIDE = " "  # beyond the maze's outer wall
@@ -96,19 +90,8 @@ class MazeEnv(Env):
         self.budget = 0
 
     # ----- episode ------------------------------------------------------------------------------
-    def _draw_task(self) -> Task:
-        task = draw_in_split(self.generator, self.np_random, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} maze in {MAX_SPLIT_DRAWS} draws")
-        return task
-
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        task = options.get("task")
-        if task is None:
-            task = self._draw_task()
-        elif not isinstance(task, Task) or task.spec.get("generator") != MazeGenerator.id:
-            raise EnvError(f"options['task'] must be a Task of {MazeGenerator.id}")
-        self.task = task
+        task = self.task = pose_task(options, self.generator, self.np_random, self.split)
         self.pos = tuple(task.spec["start"])  # type: ignore[assignment]
         self.moves = self.bumps = self.format_errors = 0
         cells = task.spec["width"] * task.spec["height"]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from agentgym.core.cache import cache_root as project_cache_root
 from agentgym.core.errors import ConfigError
 from agentgym.environments.search.corpus import Corpus
 
@@ -32,9 +33,7 @@ _WORD = re.compile(r"\w\w+")
 
 def cache_root() -> Path:
     """``$AGENTGYM_CACHE/search`` (default ``~/.cache/agentgym/search``)."""
-    env = os.environ.get("AGENTGYM_CACHE")
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "agentgym"
-    return root / "search"
+    return project_cache_root("search")
 
 
 @dataclass(frozen=True)

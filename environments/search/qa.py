@@ -39,7 +39,7 @@ from agentgym.tasks.registry import make_generator
 from agentgym.tasks.search.byo import load_qa
 from agentgym.tasks.search.generator import task_world
 from agentgym.tasks.search.scoring import gold_answers, score_response
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
+from agentgym.tasks.splits import SPLITS, draw_task, given_task, split_of
 from agentgym.verifiers.rule.answer import last_answer_block
 
 REWARDS = ("exact", "f1")
@@ -56,6 +56,10 @@ class SearchQAEnv(Env):
 
     family = "search"
     tools = (SEARCH, OPEN, ANSWER)
+    #: The tool that ends the episode, and the note on a step that spent the budget without it.
+    final_tool = ANSWER
+    out_of_calls = "search/open calls without answering"
+    no_call = "no tool call and no <answer>...</answer> found"
     supports_fork = True
     supports_pickle = True
 
@@ -157,29 +161,24 @@ class SearchQAEnv(Env):
         self.seen: list[str] = []
         self.opened: list[str] = []
 
-    def _draw_task(self) -> Task:
-        if self.generator is None:
-            pool = [t for t in self.byo_tasks if self.split == "all" or split_of(t) == self.split]
-            if not pool:
-                raise EnvError(
-                    f"no {self.split} question in {self.settings['qa']}; pass split='all' or a task"
-                )
-            return pool[int(self.np_random.integers(len(pool)))]
-        task = draw_in_split(self.generator, self.np_random, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} task in {MAX_SPLIT_DRAWS} draws")
-        return task
+    def _pose(self, options: dict[str, Any]) -> Task:
+        """The given search task, else one drawn in the split (from your questions, or generated)."""
+        task = given_task(options, accepts=_is_question, expected="a search Task (spec['question'])")
+        if task is not None:
+            return task
+        if self.generator is not None:
+            return draw_task(self.generator, self.np_random, self.split)
+        pool = [t for t in self.byo_tasks if self.split == "all" or split_of(t) == self.split]
+        if not pool:
+            raise EnvError(f"no {self.split} question in {self.settings['qa']}; pass split='all' or a task")
+        return pool[int(self.np_random.integers(len(pool)))]
 
     def _system_prompt(self) -> str:
         what = "a fictional encyclopedia" if task_world(self.task) is not None else "a document collection"  # type: ignore[arg-type]
         return INSTRUCTIONS.format(what=what, text_form=TEXT_FORM, budget=self.max_calls)
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        task = options.get("task")
-        if task is None:
-            task = self._draw_task()
-        elif not isinstance(task, Task) or not isinstance(task.spec.get("question"), str):
-            raise EnvError("options['task'] must be a search Task (spec['question'])")
+        task = self._pose(options)
         self.engine = self._engine_for(task)
         self.task = task
         self._new_episode()
@@ -196,25 +195,38 @@ class SearchQAEnv(Env):
         except ToolCallError as exc:
             return self._error(f"bad tool call: {exc}", action)
         if not calls:
-            block = last_answer_block(action.text)
-            if block is None:
-                return self._error("no tool call and no <answer>...</answer> found", action)
-            calls = [ParsedCall("", ANSWER.name, {"text": block.strip()})]
+            final = self._text_final(action)
+            if final is None:
+                return self._error(self.no_call, action)
+            calls = [final]
+        return self._run_calls(action, calls)
+
+    def _text_final(self, action: Message) -> ParsedCall | None:
+        """The final call a reply without tool calls stands for (its ``<answer>`` block), or None."""
+        block = last_answer_block(action.text)
+        return None if block is None else ParsedCall("", ANSWER.name, {"text": block.strip()})
+
+    def _finish(self, call: ParsedCall) -> tuple[Verdict, str]:
+        """The verdict and reply of the episode-ending tool call (here: the answer, judged)."""
+        return self._judge(str(call.arguments["text"])), "Answer received."
+
+    def _run_calls(self, action: Message, calls: list[ParsedCall]) -> StepResult:
+        """Run the calls in order (search/open spend the budget; :attr:`final_tool` ends the episode)."""
         texts: list[str] = []
         retrieved: list[str] = []
         verdict: Verdict | None = None
         for call in calls:
             if verdict is not None or self.calls >= self.max_calls:
                 texts.append("Not executed: the episode is over.")
-            elif call.name == ANSWER.name:
-                verdict = self._judge(str(call.arguments["text"]))
-                texts.append("Answer received.")
+            elif call.name == self.final_tool.name:
+                verdict, text = self._finish(call)
+                texts.append(text)
             else:
                 self.calls += 1
                 texts.append(self._run_tool(call, retrieved))
         truncated = verdict is None and self.calls >= self.max_calls
         if truncated:
-            texts[-1] += f"\nYou used all {self.max_calls} search/open calls without answering."
+            texts[-1] += f"\nYou used all {self.max_calls} {self.out_of_calls}."
             verdict = self.verdict()
         native = bool(action.tool_calls) and all(c.id for c in action.tool_calls)
         if native:
@@ -326,6 +338,10 @@ class SearchQAEnv(Env):
                 return _call(SEARCH.name, {"query": doc.title})
             return _call(OPEN.name, {"doc_id": doc_id})
         return _call(ANSWER.name, {"text": gold_answers(self.task)[0]})
+
+
+def _is_question(task: Task) -> bool:
+    return isinstance(task.spec.get("question"), str)
 
 
 def _call(name: str, arguments: dict[str, Any]) -> str:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.core.env import Action, StepResult
+from agentgym.core.env import Action
 from agentgym.core.errors import EnvError
-from agentgym.core.messages import Message, tool_result
+from agentgym.core.messages import Message
 from agentgym.core.task import Task
-from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
+from agentgym.core.tools import ParsedCall, ToolSpec, object_schema
 from agentgym.core.verdict import Verdict
 from agentgym.environments.search.qa import SearchQAEnv, _call
 from agentgym.environments.search.tools import OPEN, SEARCH, TEXT_FORM
@@ -34,17 +34,11 @@ from agentgym.tasks.search.scoring import normalize_answer, score_response
 from agentgym.tasks.splits import split_of
 
 PROPOSE = ToolSpec(
-    name="propose",
-    description="Propose a question and its short answer (ends the episode).",
-    parameters={
-        "type": "object",
-        "properties": {
-            "question": {"type": "string", "maxLength": 2000},
-            "answer": {"type": "string", "maxLength": 200},
-        },
-        "required": ["question", "answer"],
-        "additionalProperties": False,
-    },
+    "propose",
+    "Propose a question and its short answer (ends the episode).",
+    object_schema(
+        {"question": {"type": "string", "maxLength": 2000}, "answer": {"type": "string", "maxLength": 200}}
+    ),
 )
 MAX_EVIDENCE_CHARS = 12_000
 PROPOSER_PROMPT = (
@@ -63,6 +57,9 @@ class ProposerEnv(SearchQAEnv):
     """The SSP proposer: search from a topic, then propose a question that passes the RAG check."""
 
     tools = (SEARCH, OPEN, PROPOSE)
+    final_tool = PROPOSE
+    out_of_calls = "calls without proposing"
+    no_call = "no tool call found; search, open, or propose(question, answer)"
 
     def __init__(self, rag_solver: Any = "evidence", f1_threshold: float = 1.0, **kwargs: Any) -> None:
         self.rag_solver_spec = rag_solver
@@ -100,40 +97,15 @@ class ProposerEnv(SearchQAEnv):
         obs = [Message("system", system), Message("user", f"Topic: {task.spec['topic']}")]
         return obs, {"split": split_of(task), "topic": task.spec["topic"]}
 
-    def _step(self, action: Message) -> StepResult:
-        try:
-            calls = parse_tool_calls(action, self.tools)
-        except ToolCallError as exc:
-            return self._error(f"bad tool call: {exc}", action)
-        if not calls:
-            return self._error("no tool call found; search, open, or propose(question, answer)", action)
-        texts, retrieved, verdict = [], [], None
-        for call in calls:
-            if verdict is not None or self.calls >= self.max_calls:
-                texts.append("Not executed: the episode is over.")
-            elif call.name == PROPOSE.name:
-                verdict = self.rag_check(
-                    str(call.arguments["question"]).strip(), str(call.arguments["answer"]).strip()
-                )
-                texts.append("Accepted." if verdict.passed else f"Rejected: {verdict.details['reason']}")
-            else:
-                self.calls += 1
-                texts.append(self._run_tool(call, retrieved))
-        truncated = verdict is None and self.calls >= self.max_calls
-        if truncated:
-            texts[-1] += f"\nYou used all {self.max_calls} calls without proposing."
-            verdict = self.verdict()
-        native = bool(action.tool_calls) and all(c.id for c in action.tool_calls)
-        obs = (
-            [tool_result(c.id, t, name=c.name) for c, t in zip(action.tool_calls, texts, strict=False)]
-            if native
-            else [Message("user", "\n\n".join(texts))]
-        )
-        terminated = verdict is not None and not truncated
-        reward = verdict.score if terminated and verdict is not None else 0.0
-        return StepResult(
-            obs, reward, terminated, truncated, {"retrieved": retrieved, "calls": self.calls}, verdict
-        )
+    def _text_final(self, action: Message) -> ParsedCall | None:
+        """None: a proposal is only read from a tool call."""
+        return None
+
+    def _finish(self, call: ParsedCall) -> tuple[Verdict, str]:
+        """The proposal's RAG check and the reply to it."""
+        question, answer = str(call.arguments["question"]).strip(), str(call.arguments["answer"]).strip()
+        verdict = self.rag_check(question, answer)
+        return verdict, "Accepted." if verdict.passed else f"Rejected: {verdict.details['reason']}"
 
     # ----- the RAG check ------------------------------------------------------------------------
     def evidence(self) -> list[str]:

@@ -4,41 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agentgym.core.tools import ToolSpec
+from agentgym.core.tools import ToolSpec, object_schema
 from agentgym.environments.search.engine import MAX_QUERY_CHARS, Hit
 
 SEARCH = ToolSpec(
-    name="search",
-    description="Search the corpus; returns the k best documents (id, title, snippet).",
-    parameters={
-        "type": "object",
-        "properties": {
+    "search",
+    "Search the corpus; returns the k best documents (id, title, snippet).",
+    object_schema(
+        {
             "query": {"type": "string", "maxLength": MAX_QUERY_CHARS},
             "k": {"type": "integer", "minimum": 1, "maximum": 10},
         },
-        "required": ["query"],
-        "additionalProperties": False,
-    },
+        required=["query"],
+    ),
 )
 OPEN = ToolSpec(
-    name="open",
-    description="Open a document by its id (as shown in search results); returns its text.",
-    parameters={
-        "type": "object",
-        "properties": {"doc_id": {"type": "string", "maxLength": 200}},
-        "required": ["doc_id"],
-        "additionalProperties": False,
-    },
+    "open",
+    "Open a document by its id (as shown in search results); returns its text.",
+    object_schema({"doc_id": {"type": "string", "maxLength": 200}}),
 )
 ANSWER = ToolSpec(
-    name="answer",
-    description="Give your final answer (a name, year or number); this ends the episode.",
-    parameters={
-        "type": "object",
-        "properties": {"text": {"type": "string", "maxLength": 2000}},
-        "required": ["text"],
-        "additionalProperties": False,
-    },
+    "answer",
+    "Give your final answer (a name, year or number); this ends the episode.",
+    object_schema({"text": {"type": "string", "maxLength": 2000}}),
 )
 TEXT_FORM = (
     'Without native tool calls, write one call per line as <tool_call>{"name": "search", "arguments": '

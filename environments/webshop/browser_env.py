@@ -25,8 +25,7 @@ from agentgym.environments.webshop import oracle
 from agentgym.environments.webshop.app import ShopServer, location_of
 from agentgym.environments.webshop.background import RunningShop, start_shop
 from agentgym.environments.webshop.engine import BACK_TO_SEARCH, BUY, NEXT, PREV, RESULTS, SEARCH, TABS
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
-from agentgym.tasks.webshop.instructions import GENERATOR_ID
+from agentgym.tasks.splits import SPLITS, draw_task, given_task, split_of
 
 _shops: dict[tuple[int, int], RunningShop] = {}
 _shops_lock = threading.Lock()
@@ -113,10 +112,8 @@ class ShopBrowserEnv(BrowserEnv):
 
     # ----- tasks and episodes ---------------------------------------------------------------------
     def _reset(self, options: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        task = options.pop("task", None)
-        if task is not None and (not isinstance(task, Task) or task.spec.get("generator") != GENERATOR_ID):
-            raise EnvError(f"options['task'] must be a Task of {GENERATOR_ID}")
-        self._given = task
+        self._given = given_task(options, self.generator)
+        options.pop("task", None)
         self.searched = []
         obs, info = super()._reset(options)
         return obs, {**info, "split": split_of(self.task)} if self.task is not None else info
@@ -125,11 +122,7 @@ class ShopBrowserEnv(BrowserEnv):
         """The given task, else the first instruction of this env's split drawn from ``seed``."""
         if self._given is not None:
             return self._given
-        rng = np.random.default_rng(seed)
-        task = draw_in_split(self.generator, rng, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} instruction in {MAX_SPLIT_DRAWS} draws")
-        return task
+        return draw_task(self.generator, np.random.default_rng(seed), self.split)
 
     async def begin_episode(self, page: Any, seed: int) -> None:
         """Open a shop session for the episode's task and join it in the browser."""

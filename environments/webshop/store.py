@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from agentgym.core.cache import cache_root
 from agentgym.core.errors import EnvError
 from agentgym.tasks.webshop import catalog as cat
 
@@ -37,8 +38,7 @@ _loaded: dict[tuple[int, int], ShopData] = {}
 
 def default_cache_dir() -> Path:
     """``$AGENTGYM_CACHE`` or ``~/.cache/agentgym``."""
-    env = os.environ.get("AGENTGYM_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "agentgym"
+    return cache_root()
 
 
 def catalog_dir(size: int, seed: int, cache_dir: Path | None = None) -> Path:

@@ -16,36 +16,25 @@ import numpy as np
 from agentgym.core.env import Action, Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message, tool_result
-from agentgym.core.task import Task
-from agentgym.core.tools import ToolCallError, ToolSpec, parse_tool_calls
+from agentgym.core.tools import ToolCallError, ToolSpec, object_schema, parse_tool_calls
 from agentgym.core.verdict import Verdict
 from agentgym.environments.webshop import oracle
 from agentgym.environments.webshop.engine import DONE, SEARCH, Location, ShopActionError, ShopEngine
 from agentgym.environments.webshop.reward import purchase_verdict
 from agentgym.environments.webshop.store import open_shop_data
 from agentgym.environments.webshop.text import render_text
-from agentgym.tasks.splits import MAX_SPLIT_DRAWS, SPLITS, draw_in_split, split_of
-from agentgym.tasks.webshop.instructions import GENERATOR_ID, InstructionGenerator
+from agentgym.tasks.splits import SPLITS, pose_task, split_of
+from agentgym.tasks.webshop.instructions import InstructionGenerator
 
 SEARCH_TOOL = ToolSpec(
     "search",
     "Search the shop (only on the search page).",
-    {
-        "type": "object",
-        "properties": {"query": {"type": "string", "maxLength": 500}},
-        "required": ["query"],
-        "additionalProperties": False,
-    },
+    object_schema({"query": {"type": "string", "maxLength": 500}}),
 )
 CLICK_TOOL = ToolSpec(
     "click",
     "Click an element the page lists (a product id, an option value, 'buy now', 'next >', ...).",
-    {
-        "type": "object",
-        "properties": {"element": {"type": "string", "maxLength": 500}},
-        "required": ["element"],
-        "additionalProperties": False,
-    },
+    object_schema({"element": {"type": "string", "maxLength": 500}}),
 )
 _TEXT_ACTION = re.compile(r"\b(search|click)\[([^\[\]\n]{0,500})\]", re.IGNORECASE)
 INSTRUCTIONS = (
@@ -116,19 +105,9 @@ class ShopTextEnv(Env):
         """The current task's instruction text."""
         return self.task.spec["instruction"] if self.task is not None else ""
 
-    def _draw_task(self) -> Task:
-        task = draw_in_split(self.generator, self.np_random, self.split)
-        if task is None:
-            raise EnvError(f"no {self.split} instruction in {MAX_SPLIT_DRAWS} draws")
-        return task
-
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        task = options.get("task")
-        if task is None:
-            task = self._draw_task()
-        elif not isinstance(task, Task) or task.spec.get("generator") != GENERATOR_ID:
-            raise EnvError(f"options['task'] must be a Task of {GENERATOR_ID}")
-        elif task.spec["catalog"] != {"size": self.catalog_size, "seed": self.catalog_seed}:
+        task = pose_task(options, self.generator, self.np_random, self.split)
+        if task.spec["catalog"] != {"size": self.catalog_size, "seed": self.catalog_seed}:
             raise EnvError(f"the task is for catalog {task.spec['catalog']}, this env serves another")
         self.task = task
         self.location = Location()

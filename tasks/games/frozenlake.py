@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
-from agentgym.tasks.games.common import DIRECTIONS, LETTER, Cell, parse_move_string
+from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, require
+from agentgym.tasks.games.common import DIRECTIONS, Cell, MoveStringGenerator, moves_answer_format
 
 MAX_TRIES = 500
 PERPENDICULAR = {
@@ -98,11 +97,12 @@ def optimal_policy(grid: list[str], sweeps: int = 2000, tol: float = 1e-10) -> d
     return {cell: names[int(best[i])] for i, cell in enumerate(cells)}
 
 
-class FrozenLakeGenerator(TaskGenerator):
+class FrozenLakeGenerator(MoveStringGenerator):
     """FrozenLake maps with at least one safe path; the answer is a shortest path."""
 
     id = "games/frozenlake"
     family = "games"
+    kind = "frozenlake"
     config_cls = FrozenLakeConfig
     difficulty_attrs = (
         DifficultyAttr("size", (3, 4, 5, 6, 8), "lake side"),
@@ -112,44 +112,32 @@ class FrozenLakeGenerator(TaskGenerator):
         "Walk from S (top-left) to G (bottom-right) across the frozen lake without stepping into a "
         "hole H (F is safe ice)."
     )
-    answer_format = (
-        "Give your moves inside <answer></answer> tags as letters U, D, L, R (e.g. <answer>RRDD</answer>)."
-    )
+    answer_format = moves_answer_format("RRDD")
 
-    def _generate(self, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
+    max_tries = MAX_TRIES
+    failure = f"no FrozenLake map with a path in {MAX_TRIES} tries; lower hole_prob"
+
+    def _attempt(self, rng: np.random.Generator) -> tuple[dict[str, Any], list[str]] | None:
+        """A map with holes drawn at ``hole_prob``, and a shortest path (None when holes cut every path)."""
         cfg: FrozenLakeConfig = self.config  # type: ignore[assignment]
         n = cfg.size
-        for _ in range(MAX_TRIES):
-            holes = rng.random((n, n)) < cfg.hole_prob
-            grid = [
-                "".join(
-                    "S"
-                    if (r, c) == (0, 0)
-                    else "G"
-                    if (r, c) == (n - 1, n - 1)
-                    else "H"
-                    if holes[r, c]
-                    else "F"
-                    for c in range(n)
-                )
-                for r in range(n)
-            ]
-            path = shortest_path(grid, (0, 0))
-            if path:
-                return {"grid": grid}, "".join(LETTER[d] for d in path)
-        raise TaskError(f"no FrozenLake map with a path in {MAX_TRIES} tries; lower hole_prob")
+        holes = rng.random((n, n)) < cfg.hole_prob
+        grid = [
+            "".join(
+                "S" if (r, c) == (0, 0) else "G" if (r, c) == (n - 1, n - 1) else "H" if holes[r, c] else "F"
+                for c in range(n)
+            )
+            for r in range(n)
+        ]
+        path = shortest_path(grid, (0, 0))
+        return ({"grid": grid}, path) if path else None
 
     def prompt(self, task: Task) -> str:
         """The rules, the map and the answer format."""
         return f"{self.instructions}\n\n" + "\n".join(task.spec["grid"]) + f"\n\n{self.answer_format}"
 
-    def verify(self, task: Task, response: str) -> Verdict:
-        """Walk the answered moves (non-slippery); passed when they reach G without a hole."""
-        moves = parse_move_string(response)
-        if moves is None:
-            return Verdict(
-                0.0, False, kind="frozenlake", details={"format_error": "no readable <answer> moves"}
-            )
+    def play(self, task: Task, moves: list[str]) -> Verdict:
+        """Walk the moves (non-slippery); passed when they reach G without a hole."""
         grid, cell = task.spec["grid"], (0, 0)
         for d in moves:
             cell = move(grid, cell, d)
@@ -157,13 +145,5 @@ class FrozenLakeGenerator(TaskGenerator):
                 break
         ok = grid[cell[0]][cell[1]] == "G"
         return Verdict(
-            1.0 if ok else 0.0, ok, kind="frozenlake", details={"moves": len(moves), "end": list(cell)}
+            1.0 if ok else 0.0, ok, kind=self.kind, details={"moves": len(moves), "end": list(cell)}
         )
-
-    def reference_response(self, task: Task) -> str:
-        """A shortest path."""
-        return f"<answer>{task.answer}</answer>"
-
-    def corrupt_response(self, task: Task, rng: np.random.Generator) -> str:
-        """A shortest path without its last move."""
-        return f"<answer>{task.answer[:-1] or 'U'}</answer>"

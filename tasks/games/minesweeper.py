@@ -114,25 +114,25 @@ def _deduce(constraints: list[tuple[frozenset[Cell], int]]) -> tuple[set[Cell], 
                 reduced.append((cells, k))
         constraints = reduced
         for cells, k in constraints:
-            if k == 0 and not cells <= safe:
-                safe |= cells
-                changed = True
-            elif k == len(cells) and not cells <= mines:
-                mines |= cells
-                changed = True
+            changed = _settle(cells, k, mines, safe) or changed
         if changed:
             continue
         for a, ka in constraints:
             for b, kb in constraints:
                 if a < b:
-                    rest, k = b - a, kb - ka
-                    if k == 0 and not rest <= safe:
-                        safe |= rest
-                        changed = True
-                    elif k == len(rest) and not rest <= mines:
-                        mines |= rest
-                        changed = True
+                    changed = _settle(b - a, kb - ka, mines, safe) or changed
     return mines, safe - mines
+
+
+def _settle(cells: frozenset[Cell], k: int, mines: set[Cell], safe: set[Cell]) -> bool:
+    """Mark ``cells`` (holding ``k`` mines) all safe or all mines when that is certain and new."""
+    if k == 0 and not cells <= safe:
+        safe |= cells
+        return True
+    if k == len(cells) and not cells <= mines:
+        mines |= cells
+        return True
+    return False
 
 
 def _probabilities(

@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.core.errors import TaskError
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, TaskGenerator, require
-from agentgym.tasks.games.common import DIRECTIONS, LETTER, Cell, parse_move_string
+from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, require
+from agentgym.tasks.games.common import DIRECTIONS, Cell, MoveStringGenerator, moves_answer_format
 
 MAX_TRIES = 200
 MIN_SOLUTION = 3
@@ -215,11 +214,12 @@ def reverse_play(rng: np.random.Generator, cfg: SokobanConfig) -> tuple[SokobanS
     return None
 
 
-class SokobanGenerator(TaskGenerator):
+class SokobanGenerator(MoveStringGenerator):
     """Sokoban levels made by reverse play (solvable by construction); the answer is a solution."""
 
     id = "games/sokoban"
     family = "games"
+    kind = "sokoban"
     config_cls = SokobanConfig
     difficulty_attrs = (
         DifficultyAttr("size", (5, 6, 7, 8, 9), "room side, outer walls included"),
@@ -230,49 +230,37 @@ class SokobanGenerator(TaskGenerator):
         "Push every box (X) onto a goal (O) in this Sokoban room. '#' is a wall, '_' floor, 'P' you, "
         "'*' a box on a goal, '+' you on a goal. You can push one box at a time and never pull."
     )
-    answer_format = (
-        "Give your moves inside <answer></answer> tags as letters U, D, L, R (e.g. <answer>RRUL</answer>)."
-    )
+    answer_format = moves_answer_format("RRUL")
 
-    def _generate(self, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
+    max_tries = MAX_TRIES
+    failure = f"no Sokoban level with every box off its goal in {MAX_TRIES} tries; raise reverse_steps"
+
+    def _attempt(self, rng: np.random.Generator) -> tuple[dict[str, Any], list[str]] | None:
+        """A level by :func:`reverse_play` and its solution (None when a box stayed on its goal)."""
         cfg: SokobanConfig = self.config  # type: ignore[assignment]
-        for _ in range(MAX_TRIES):
-            made = reverse_play(rng, cfg)
-            if made is not None:
-                state, solution = made
-                spec = {
-                    "size": cfg.size,
-                    "walls": sorted(map(list, state.walls)),
-                    "goals": sorted(map(list, state.goals)),
-                    "boxes": sorted(map(list, state.boxes)),
-                    "player": list(state.player),
-                }
-                return spec, "".join(LETTER[m] for m in solution)
-        raise TaskError(
-            f"no Sokoban level with every box off its goal in {MAX_TRIES} tries; raise reverse_steps"
-        )
+        made = reverse_play(rng, cfg)
+        if made is None:
+            return None
+        state, solution = made
+        spec = {
+            "size": cfg.size,
+            "walls": sorted(map(list, state.walls)),
+            "goals": sorted(map(list, state.goals)),
+            "boxes": sorted(map(list, state.boxes)),
+            "player": list(state.player),
+        }
+        return spec, solution
 
     def prompt(self, task: Task) -> str:
         """The rules, the board and the answer format."""
         board = render(state_from_spec(task.spec), task.spec["size"])
         return f"{self.instructions}\n\n{board}\n\n{self.answer_format}"
 
-    def verify(self, task: Task, response: str) -> Verdict:
-        """Play the answered moves from the start; passed when every box ends on a goal."""
-        moves = parse_move_string(response)
-        if moves is None:
-            return Verdict(0.0, False, kind="sokoban", details={"format_error": "no readable <answer> moves"})
+    def play(self, task: Task, moves: list[str]) -> Verdict:
+        """Play the moves from the start; passed when every box ends on a goal."""
         state = state_from_spec(task.spec)
         for move in moves:
             state, _ = state.move(move)
         on_goal = len(state.boxes & state.goals)
         details = {"moves": len(moves), "boxes_on_goals": on_goal, "boxes": len(state.goals)}
-        return Verdict(1.0 if state.solved else 0.0, state.solved, kind="sokoban", details=details)
-
-    def reference_response(self, task: Task) -> str:
-        """The construction's solution."""
-        return f"<answer>{task.answer}</answer>"
-
-    def corrupt_response(self, task: Task, rng: np.random.Generator) -> str:
-        """The solution without its last move (the last push is missing, so a box is off its goal)."""
-        return f"<answer>{task.answer[:-1]}</answer>"
+        return Verdict(1.0 if state.solved else 0.0, state.solved, kind=self.kind, details=details)

@@ -5,7 +5,8 @@
 - agent view: buggy without the hidden test files, as a git repository with one commit (fixed
   author and date, so the same hash every time) and no tags, reflog, hooks or other history.
 
-Caches live under ``$TMPDIR/agentgym-swe-cache`` and are created atomically (build, then rename).
+Caches live under ``$AGENTGYM_CACHE/swe`` (default ``~/.cache/agentgym/swe``; see
+:mod:`agentgym.tasks.swe.cache`) and are created atomically (build, then rename).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from agentgym.core.errors import TaskError
+from agentgym.tasks.swe.cache import cached_tree
 from agentgym.tasks.swe.mutate import apply_mutations
 from agentgym.tasks.swe.record import DATA_DIR, PackageInfo, SweTask
 
@@ -35,38 +35,6 @@ GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "LANG": "C",
 }
-
-
-def cache_root() -> Path:
-    """Where materialised trees are cached (readable by the sandbox user)."""
-    root = Path(tempfile.gettempdir(), "agentgym-swe-cache")
-    root.mkdir(mode=0o755, exist_ok=True)
-    return root
-
-
-def _cached(name: str, build: Callable[[Path], None]) -> Path:
-    """``cache_root()/name``, built by ``build(staging_dir)`` when missing."""
-    target = cache_root() / name
-    if target.is_dir():
-        return target
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache_root()))
-    try:
-        build(staging)
-        for folder, dirs, files in os.walk(staging):
-            for entry in dirs:
-                os.chmod(os.path.join(folder, entry), 0o755)
-            for entry in files:
-                if not os.path.islink(os.path.join(folder, entry)):
-                    os.chmod(os.path.join(folder, entry), 0o644)
-        staging.chmod(0o755)
-        try:
-            staging.rename(target)
-        except OSError:  # built meanwhile by another process
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
 
 
 def sha256_file(path: Path) -> str:
@@ -102,7 +70,7 @@ def pristine_tree(info: PackageInfo, data_dir: Path = DATA_DIR) -> Path:
             raise TaskError(f"{archive}: checksum does not match packages.jsonl")
         unpack_sdist(archive, staging)
 
-    return _cached(f"pristine-{info.key}-{info.sha256[:12]}", build)
+    return cached_tree(f"pristine-{info.key}-{info.sha256[:12]}", build)
 
 
 def _task_key(task: SweTask) -> str:
@@ -124,7 +92,7 @@ def write_buggy(pristine: Path, task: SweTask, dest: Path) -> None:
 def buggy_tree(task: SweTask, data_dir: Path = DATA_DIR) -> Path:
     """The full repository with the bug in it, hidden tests included (grading starts here)."""
     pristine = pristine_tree(task.info, data_dir)
-    return _cached(f"buggy-{task.task_id}-{_task_key(task)}", lambda d: write_buggy(pristine, task, d))
+    return cached_tree(f"buggy-{task.task_id}-{_task_key(task)}", lambda d: write_buggy(pristine, task, d))
 
 
 def git_init_commit(tree: Path, message: str = "Base commit") -> None:
@@ -158,4 +126,4 @@ def write_agent_view(buggy: Path, task: SweTask, dest: Path) -> None:
 def agent_tree(task: SweTask, data_dir: Path = DATA_DIR) -> Path:
     """The repository as the agent sees it (a git repo at the base commit)."""
     buggy = buggy_tree(task, data_dir)
-    return _cached(f"agent-{task.task_id}-{_task_key(task)}", lambda d: write_agent_view(buggy, task, d))
+    return cached_tree(f"agent-{task.task_id}-{_task_key(task)}", lambda d: write_agent_view(buggy, task, d))

@@ -28,6 +28,7 @@ from typing import Any
 
 from agentgym.core.errors import SandboxError, TaskError
 from agentgym.sandbox import Limits, make_sandbox
+from agentgym.tasks.swe.cache import cache_root, cached_tree, reachable_by_others
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 LIB_INSIDE = "/opt/agentgym-swe-pytest"  # where the local backend binds the pytest libraries
@@ -58,35 +59,32 @@ class TestReport:
 
 
 def pytest_lib_dir() -> Path:
-    """A host folder holding pytest and its dependencies, readable by the sandbox user (cached)."""
+    """A host folder holding pytest and its dependencies, readable by the sandbox user (cached).
+
+    It is cached under :func:`~agentgym.tasks.swe.cache.cache_root`, except when root runs the local
+    sandbox and the cache is out of the sandbox uid's reach (a private home such as a 0700 ``/root``):
+    bubblewrap could not bind it from there, so it is cached in the system temp folder instead.
+    """
     import pytest
 
     site = Path(pytest.__file__).resolve().parent.parent
     key = f"{sys.version_info[:2]}:{pytest.__version__}:{site}:{LIB_MODULES}:compiled"
     tag = hashlib.sha256(key.encode()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir(), f"agentgym-swe-pytest-{tag}")
-    if target.is_dir():
-        return target
-    staging = Path(tempfile.mkdtemp(prefix="agentgym-swe-pytest-stage-"))
-    for name in LIB_MODULES:
-        source = site / name
-        if source.is_dir():
-            shutil.copytree(source, staging / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            shutil.copy2(source, staging / name)
-    # Byte-compiled once here (same CPython minor as the sandbox's python3), not on every run.
-    compileall.compile_dir(str(staging), quiet=1, workers=1)
-    for folder, dirs, files in os.walk(staging):
-        for name in dirs:
-            os.chmod(os.path.join(folder, name), 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
-    staging.chmod(0o755)
-    try:
-        staging.rename(target)
-    except OSError:  # another process won the race
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    root, name = cache_root(), f"pytest-{tag}"
+    if os.geteuid() == 0 and not reachable_by_others(root):
+        root, name = Path(tempfile.gettempdir()), f"agentgym-swe-pytest-{tag}"
+
+    def build(staging: Path) -> None:
+        for module in LIB_MODULES:
+            source = site / module
+            if source.is_dir():
+                shutil.copytree(source, staging / module, ignore=shutil.ignore_patterns("__pycache__"))
+            elif source.is_file():
+                shutil.copy2(source, staging / module)
+        # Byte-compiled once here (same CPython minor as the sandbox's python3), not on every run.
+        compileall.compile_dir(str(staging), quiet=1, workers=1)
+
+    return cached_tree(name, build, root)
 
 
 @contextlib.contextmanager

@@ -68,6 +68,26 @@ def test_archer_step_trains_critic_and_drops_failed_episodes(tmp_path: Path, age
     assert torch.equal(frozen, trainer.model.model.layers[0].self_attn.q_proj.weight)
 
 
+def test_cli_ppo_full_loop_trains_policy_and_value_head(tmp_path: Path, agent: Any) -> None:
+    """``agentgym train --algo ppo`` end to end: rollouts, turn GAE, clipped update, value head saved.
+
+    (Token-level GAE and LoRA are covered in test_algorithms.py.) Replies of 8 tokens so that the
+    bundled model states a guess, and run seed 2, whose two sampled episodes (CPU sampling is seeded)
+    guess in range and earn graded rewards (0.11, 0.22): the value head then has a target.
+    """
+    out = tmp_path / "ppo"
+    args = ["--tasks", "1", "--group", "2", "--max-new-tokens", "8", "--steps", "1", "--train-layers", "1"]
+    args += ["--seed", "2", "--gae", "turn", "--out", str(out)]
+    main(["train", "--env", "puzzles/guess-number-v0", "--algo", "ppo", *args])
+    m = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert m["episodes"] == 2 and {"loss", "value_loss", "kl", "clip_frac"} <= set(m)
+    assert m["mean_reward"] > 0
+    assert m["value_loss"] > 0 and abs(m["ratio_mean"] - 1.0) < 1e-2
+    ck = out / "checkpoint-final"
+    head = torch.load(ck / "value_head.pt")
+    assert head["linear.weight"].shape == (1, 576) and head["linear.weight"].abs().sum() > 0
+
+
 @pytest.mark.parametrize("fmt", ["verl", "trl", "openrlhf"])
 def test_export_formats(grpo_run: Path, tmp_path: Path, fmt: str, tokenizer: Any) -> None:
     suffix = "parquet" if fmt == "verl" else "jsonl"
