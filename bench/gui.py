@@ -5,7 +5,9 @@ Both drive the same task pages in headless Chromium (/usr/bin/chromium; Farama t
 160x210 task area (a new episode starts when one ends); both observe a screenshot and the DOM.
 Prints p50/p99 latency of reset and step per side and the ratio ours/theirs (goal <= 0.5), then
 episodes per minute with 4 concurrent episodes (ours: 4 async episodes on one browser; Farama: 4
-envs, each with its own Chromium, in 4 threads).
+envs, each with its own Chromium, in 4 threads). Ours restarts audited pages in place
+(``reset_mode="auto"``); ``agentgym-reload`` is ours with a fresh document every episode
+(``reset_mode="reload"``), the behaviour before in-page restarts.
 
     python bench/gui.py --episodes 30 --steps 5
 """
@@ -50,11 +52,16 @@ def farama_click(env, rng: np.random.Generator):
 
 
 # ----- ours -------------------------------------------------------------------------------------------
-def our_env(task: str):
+def our_env(task: str, reset_mode: str = "auto"):
     """Our MiniWoB env (screenshot + DOM observations)."""
     from agentgym.environments.gui.miniwob import MiniWoBEnv
 
-    return MiniWoBEnv(task, observation="both")
+    return MiniWoBEnv(task, observation="both", reset_mode=reset_mode)
+
+
+def our_reload_env(task: str):
+    """Our MiniWoB env, reloading the page for every episode."""
+    return our_env(task, reset_mode="reload")
 
 
 def our_click(env, rng: np.random.Generator) -> str:
@@ -62,10 +69,14 @@ def our_click(env, rng: np.random.Generator) -> str:
     return f"click({int(rng.integers(160))}, {int(rng.integers(210))})"
 
 
+IN_PAGE: list[int] = [0, 0]  # our resets done in place, all our resets (after the warm-up)
+
+
 def latencies(make: Callable, click: Callable, episodes: int, steps: int) -> tuple[list[float], list[float]]:
     """Reset and step latencies over ``episodes`` episodes per task."""
     resets: list[float] = []
     stepped: list[float] = []
+    in_page = [0, 0]
     rng = np.random.default_rng(0)
     for task in TASKS:
         env = make(task)
@@ -75,6 +86,10 @@ def latencies(make: Callable, click: Callable, episodes: int, steps: int) -> tup
                 t0 = time.perf_counter()
                 env.reset(seed=ep + 1)
                 resets.append(time.perf_counter() - t0)
+                kind = getattr(env.unwrapped, "last_reset", None)
+                if kind is not None:
+                    in_page[0] += kind == "in-page"
+                    in_page[1] += 1
                 for _ in range(steps):
                     action = click(env, rng)
                     t0 = time.perf_counter()
@@ -84,6 +99,8 @@ def latencies(make: Callable, click: Callable, episodes: int, steps: int) -> tup
                         break
         finally:
             env.close()
+    if in_page[1]:
+        IN_PAGE[:] = in_page
     return resets, stepped
 
 
@@ -121,9 +138,9 @@ def farama_throughput(seconds: float, steps: int, workers: int = 4) -> float:
     return count / elapsed * 60
 
 
-def our_throughput(seconds: float, steps: int, workers: int = 4) -> float:
+def our_throughput(seconds: float, steps: int, workers: int = 4, reset_mode: str = "auto") -> float:
     """Episodes per minute with ``workers`` async episodes on one browser."""
-    envs = [our_env("click-checkboxes") for _ in range(workers)]
+    envs = [our_env("click-checkboxes", reset_mode) for _ in range(workers)]
 
     async def main() -> float:
         await asyncio.gather(*(e.areset(seed=0) for e in envs))
@@ -153,17 +170,61 @@ def our_throughput(seconds: float, steps: int, workers: int = 4) -> float:
             e.close()
 
 
+def _timed(name: str, fn: Callable, phases: dict[str, list[float]], active: list[bool]) -> Callable:
+    """``fn`` (a coroutine function) timed into ``phases[name]`` while ``active[0]``."""
+
+    async def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            if active[0]:
+                phases.setdefault(name, []).append(time.perf_counter() - t0)
+
+    return wrapper
+
+
+def reset_profile(task: str = "click-checkboxes", episodes: int = 20) -> None:
+    """Print where a reset's time goes (p50 ms per phase) with in-page restarts and with reloads."""
+    for mode in ("auto", "reload"):
+        env = our_env(task, mode)
+        phases: dict[str, list[float]] = {}
+        active = [False]
+        names = ("reload_page", "load_page", "begin_episode", "evaluate", "read_instruction", "_observe")
+        for name in (*names, "_screenshot"):
+            setattr(env, name, _timed(name, getattr(env, name), phases, active))
+        totals = []
+        try:
+            env.reset(seed=0)
+            for ep in range(episodes):
+                active[0] = True
+                t0 = time.perf_counter()
+                env.reset(seed=ep + 1)
+                totals.append(time.perf_counter() - t0)
+                active[0] = False
+                env.step("click(80, 100)")
+        finally:
+            env.close()
+        parts = ", ".join(f"{k.strip('_')} {pct(v, 50):.1f}" for k, v in phases.items())
+        print(f"reset profile ({mode}, {task}), p50 ms: total {pct(totals, 50):.1f}; {parts}")
+
+
 def main() -> None:
     """Run both sides and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20, help="episodes per task per side")
     parser.add_argument("--steps", type=int, default=5, help="random clicks per episode at most")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of each throughput run")
+    parser.add_argument("--profile", action="store_true", help="only print where a reset's time goes")
     args = parser.parse_args()
+    if args.profile:
+        reset_profile()
+        return
     print(f"tasks: {', '.join(TASKS)}; {args.episodes} episodes per task, <= {args.steps} random clicks each")
     results = {}
     for name, make, click in (
         ("farama-selenium", farama_env, farama_click),
+        ("agentgym-reload", our_reload_env, our_click),
         ("agentgym", our_env, our_click),
     ):
         results[name] = latencies(make, click, args.episodes, args.steps)
@@ -173,6 +234,7 @@ def main() -> None:
             f"{name:<16} {pct(resets, 50):>10.1f} {pct(resets, 99):>10.1f} {pct(steps, 50):>10.1f} "
             f"{pct(steps, 99):>10.1f}   (n={len(resets)} resets, {len(steps)} steps)"
         )
+    print(f"agentgym resets restarted in place: {IN_PAGE[0]} of {IN_PAGE[1]}")
     (fr, fs), (orr, os_) = results["farama-selenium"], results["agentgym"]
     print(
         f"ratio ours/theirs: reset p50 {pct(orr, 50) / pct(fr, 50):.2f}  "
@@ -180,10 +242,11 @@ def main() -> None:
         f"step p50 {pct(os_, 50) / pct(fs, 50):.2f}  p99 {pct(os_, 99) / pct(fs, 99):.2f}  (goal <= 0.5)"
     )
     theirs = farama_throughput(args.seconds, args.steps)
+    reloading = our_throughput(args.seconds, args.steps, reset_mode="reload")
     ours = our_throughput(args.seconds, args.steps)
     print(
-        f"episodes/min, 4 concurrent (click-checkboxes): farama-selenium {theirs:.0f}, agentgym {ours:.0f} "
-        f"(x{ours / theirs:.2f})"
+        f"episodes/min, 4 concurrent (click-checkboxes): farama-selenium {theirs:.0f}, "
+        f"agentgym-reload {reloading:.0f}, agentgym {ours:.0f} (ours/theirs x{ours / theirs:.2f})"
     )
 
 

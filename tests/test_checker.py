@@ -15,13 +15,10 @@ FAMILY_MARKS = {
 }
 
 
-#: Known open defects (issues 7 and 8): under full-suite CI load these two browser envs gave
-#: different observations for the same seed and actions in 1 of 2 runs. Reported, not hidden: the
-#: check still runs and an unexpected pass shows as XPASS.
-KNOWN_FLAKY = {
-    "webshop/shop-browser-v0": "screenshot/DOM diverges under CPU load (issue 7, open)",
-    "gui/miniwob-use-spinner-v0": "spinner page diverges under CPU load (issue 8, open)",
-}
+#: Envs whose check is known to fail for an open defect: the check still runs and an unexpected
+#: pass shows as XPASS. Empty now: the two browser envs that diverged under load (issues 7, 8) were
+#: fixed by ``--disable-partial-raster`` (partial repaints anti-aliased rounded corners differently).
+KNOWN_FLAKY: dict[str, str] = {}
 
 
 def _env_params() -> list:

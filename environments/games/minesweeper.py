@@ -21,7 +21,7 @@ from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
 from agentgym.tasks.games.common import Cell, last_bracketed
-from agentgym.tasks.games.minesweeper import MinesweeperGenerator, around, counts, solver_move
+from agentgym.tasks.games.minesweeper import MinesweeperGenerator, counts, flood, solver_move
 
 RULES = (
     "You play Minesweeper on a {rows} x {cols} board with {mines} mines. '.' is a hidden cell, 'F' a "
@@ -35,16 +35,6 @@ _PLAIN_REVEAL = re.compile(r"\[(\d{1,3})[ ,]{1,20}(\d{1,3})\]")
 #: A cell's displayed symbol, right-aligned in two columns: numbers 0-8, then the other marks.
 _NUMBER_MARKS = tuple(f"{n:>2}" for n in range(9))
 _HIT, _FLAG, _HIDDEN = " *", " F", " ."
-_NEIGHBOURS: dict[tuple[int, int], dict[Cell, list[Cell]]] = {}
-
-
-def neighbour_table(rows: int, cols: int) -> dict[Cell, list[Cell]]:
-    """Each cell's neighbours (in :func:`around`'s order), computed once per board size."""
-    table = _NEIGHBOURS.get((rows, cols))
-    if table is None:
-        cells = [(r, c) for r in range(rows) for c in range(cols)]
-        table = _NEIGHBOURS[(rows, cols)] = {cell: around(cell, rows, cols) for cell in cells}
-    return table
 
 
 class MinesweeperEnv(BuiltinGameEnv):
@@ -119,23 +109,8 @@ class MinesweeperEnv(BuiltinGameEnv):
         self._dirty.add(cell[0])
 
     def _flood(self, start: Cell) -> set[Cell]:
-        """The cells a reveal of ``start`` opens (``start`` and, through zeros, the area around it).
-
-        The same walk (and so the same set) as :func:`agentgym.tasks.games.minesweeper.flood`,
-        without copying the revealed cells or rebuilding neighbour lists.
-        """
-        revealed, mines, numbers = self.revealed, self.mines, self.numbers
-        table = neighbour_table(self._rows, self._cols)
-        new: set[Cell] = set()
-        stack = [start]
-        while stack:
-            cell = stack.pop()
-            if cell in revealed or cell in new or cell in mines:
-                continue
-            new.add(cell)
-            if numbers[cell[0]][cell[1]] == 0:
-                stack.extend(table[cell])
-        return new
+        """The cells a reveal of ``start`` opens (see :func:`agentgym.tasks.games.minesweeper.flood`)."""
+        return flood(start, self.numbers, self.mines, self.revealed)
 
     def _step(self, action: Message) -> StepResult:
         text = action.text

@@ -43,6 +43,9 @@ CHROMIUM_ARGS = (
     "--font-render-hinting=none",
     "--force-color-profile=srgb",
     "--hide-scrollbars",
+    # Re-raster whole tiles, never just the damaged rect: with partial raster, anti-aliased edges
+    # (rounded corners) depend on which intermediate frames were painted, i.e. on timing under load.
+    "--disable-partial-raster",
     *os.environ.get("AGENTGYM_CHROMIUM_EXTRA_ARGS", "").split(),
 )
 DEFAULT_LINGER_S = float(os.environ.get("AGENTGYM_BROWSER_LINGER_S", "3"))
@@ -192,6 +195,9 @@ class BrowserHost:
         """A fresh ``(context, page)`` prepared by ``prepare``; with ``spare`` the next is made ahead."""
         pair = None
         pending = self._spares.pop(key, None)
+        if pending is not None and (self._browser is None or not self._browser.is_connected()):
+            pending.cancel()  # made on a browser that died: it may never finish
+            pending = None
         if pending is not None:
             try:
                 pair = await pending

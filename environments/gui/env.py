@@ -21,6 +21,8 @@ loop with the Playwright (async API) ``page`` of the episode; keep them quick an
   the ``reward_fn`` argument, an async callable ``(page) -> PageOutcome``, else reward 0, never
   done). :meth:`evaluate_done` is called instead when the agent says ``done`` (the episode ends).
 - :meth:`make_task` ``(seed) -> Task``: the episode's :class:`Task` (its id is ``info["task_id"]``).
+- :meth:`advance_clock` ``(page, ms)``: runs the fake clock after the episode's start and each action
+  (default: Playwright's ``clock.run_for``); :attr:`extra_init_script` adds a page script.
 
 Time is virtual: each context gets Playwright's fake clock, paused at a fixed date; the episode's
 start and every action advance it by ``step_ms`` (``wait`` by one more second), so timers,
@@ -43,30 +45,21 @@ import numpy as np
 
 from agentgym.core.env import Action, Env, StepResult
 from agentgym.core.errors import EnvError
-from agentgym.core.messages import ImagePart, Message, TextPart, tool_result
+from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.environments.gui.actions import ACTION_HELP, GUI_TOOLS, ActionError, GuiAction, parse_action
-from agentgym.environments.gui.browser import (
-    BrowserCrashed,
-    BrowserHost,
-    PageKey,
-    close_in_background,
-)
-from agentgym.environments.gui.dom import (
-    ELEMENT_CENTER,
-    INIT_SCRIPT,
-    PRELOAD_IMAGES,
-    SCROLL_AT,
-    SELECT_OPTION,
-    SIMPLIFIED_DOM,
-)
+from agentgym.environments.gui.browser import BrowserCrashed, BrowserHost, PageKey, close_in_background
+from agentgym.environments.gui.dom import INIT_SCRIPT, PRELOAD_IMAGES
+from agentgym.environments.gui.observation import answer, error_reply, take_snapshot, user_message
 from agentgym.environments.gui.page import PageOutcome, Snapshot, check_start_url
+from agentgym.environments.gui.perform import WAIT_MS, perform
+
+__all__ = ["WAIT_MS", "BrowserEnv", "PageOutcome", "Snapshot", "check_start_url"]
 
 OBSERVATION_MODES = ("screenshot", "dom", "both")
 ISOLATIONS = ("context", "page")
 FIXED_EPOCH_S = 1_700_000_000  # pages start at this fake time: 2023-11-14T22:13:20Z
-WAIT_MS = 1000
 OPEN_TIMEOUT_FACTOR = 3  # opening an episode may wait for a browser launch and a context
 
 
@@ -80,6 +73,8 @@ class BrowserEnv(Env):
     #: (not MiniWoB's, whose clock is frozen) settle before the agent sees them; 0 takes one shot.
     stable_screenshot_tries: int = 0
     system_prompt: ClassVar[str] = "You operate a web page in a browser to complete the task you are given."
+    #: Page script run after INIT_SCRIPT in every document of the env's contexts (subclasses add to it).
+    extra_init_script: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -138,7 +133,7 @@ class BrowserEnv(Env):
         page.set_default_timeout(self.timeout_s * 1000)
         await page.clock.install(time=FIXED_EPOCH_S - 60)
         await page.clock.pause_at(FIXED_EPOCH_S)  # a minute ahead: no page is loaded yet, nothing fires
-        await page.add_init_script(INIT_SCRIPT)  # after the clock's own script: it builds on the fake time
+        await page.add_init_script(INIT_SCRIPT + self.extra_init_script)  # after the clock's own script
         await self.load_page(page)
 
     async def reload_page(self, page: Any) -> None:
@@ -167,6 +162,10 @@ class BrowserEnv(Env):
 
     async def begin_episode(self, page: Any, seed: int) -> None:
         """Start the episode on the prepared page (default: nothing to do)."""
+
+    async def advance_clock(self, page: Any, ms: int) -> None:
+        """Advance the page's paused fake clock by ``ms``, firing the timers that fall due."""
+        await page.clock.run_for(ms)
 
     async def read_instruction(self, page: Any) -> str:
         """The task instruction shown to the agent."""
@@ -216,7 +215,7 @@ class BrowserEnv(Env):
         self._pointer = (0.0, 0.0)
         await self.begin_episode(self._page, seed)
         if self.step_ms:  # let zero-delay timers (widget layout, focus) run before the first look
-            await self._page.clock.run_for(self.step_ms)
+            await self.advance_clock(self._page, self.step_ms)
         self._outcome = await self.evaluate(self._page)
         instruction = await self.read_instruction(self._page)
         return instruction, await self._observe()
@@ -235,19 +234,14 @@ class BrowserEnv(Env):
         self._release_page(reusable)
 
     async def _observe(self) -> Snapshot:
-        page = self._page
-        dom = await page.evaluate(
-            SIMPLIFIED_DOM, {"skipIds": list(self.skip_element_ids), "maxNodes": self.max_dom_nodes}
+        return await take_snapshot(
+            self._page,
+            mode=self.observation_mode,
+            shoot=self._screenshot,
+            skip_ids=self.skip_element_ids,
+            max_nodes=self.max_dom_nodes,
+            stable_tries=self.stable_screenshot_tries,
         )
-        png = None
-        if self.observation_mode != "dom":
-            png = await self._screenshot(page)
-            for _ in range(self.stable_screenshot_tries):
-                again = await self._screenshot(page)
-                if again == png:
-                    break
-                png = again
-        return Snapshot(png, dom["text"], dom["boxes"], page.url)
 
     @staticmethod
     async def _screenshot(page: Any) -> bytes:
@@ -304,71 +298,26 @@ class BrowserEnv(Env):
         page = self._page
         if page is None:
             raise BrowserCrashed("no page is open")
-        extra_ms = 0
-        if act.kind == "click":
-            if act.element_id is not None:
-                center = await page.evaluate(ELEMENT_CENTER, act.element_id)
-                if center is None:
-                    return f"no visible element with id {act.element_id}", self._outcome, None
-                x, y = float(center[0]), float(center[1])
-            else:
-                x, y = float(act.x), float(act.y)  # type: ignore[arg-type]
-                if not (0 <= x < self.viewport[0] and 0 <= y < self.viewport[1]):
-                    return (
-                        f"({x:g}, {y:g}) is outside the {self.viewport[0]}x{self.viewport[1]} screen",
-                        self._outcome,
-                        None,
-                    )
-            await page.mouse.click(x, y)
-            self._pointer = (x, y)
-        elif act.kind == "type":
-            await page.keyboard.type(act.text or "")
-        elif act.kind == "press":
-            try:
-                await page.keyboard.press(act.text or "")
-            except Exception as exc:
-                if "Unknown key" in str(exc):
-                    return f"unknown key {act.text!r}", self._outcome, None
-                raise
-        elif act.kind == "scroll":
-            await page.evaluate(SCROLL_AT, [self._pointer[0], self._pointer[1], act.dx, act.dy])
-        elif act.kind == "select":
-            problem = await page.evaluate(SELECT_OPTION, [act.element_id, act.text])
-            if problem:
-                return problem, self._outcome, None
-        elif act.kind == "wait":
-            extra_ms = WAIT_MS
-        if self.step_ms + extra_ms:
-            await page.clock.run_for(self.step_ms + extra_ms)
+        done = await perform(page, act, self.viewport, self._pointer)
+        if done.problem:
+            return done.problem, self._outcome, None
+        self._pointer = done.pointer
+        if self.step_ms + done.extra_ms:
+            await self.advance_clock(page, self.step_ms + done.extra_ms)
         outcome = await (self.evaluate_done(page) if act.kind == "done" else self.evaluate(page))
         return "", outcome, await self._observe()
 
     # ----- observations ----------------------------------------------------------------------------
     def _user_message(self, status: str) -> Message:
-        snap = self._snapshot
-        assert snap is not None
-        lines = [status, f"Instruction: {self.current_instruction}"]
-        if self.observation_mode != "screenshot":
-            lines += ['Page elements ([id] tag attributes "text"):', snap.dom or "(no visible elements)"]
-        else:
-            lines.append(f"Screenshot: {self.viewport[0]}x{self.viewport[1]} pixels.")
-        parts: list[Any] = [TextPart("\n".join(lines))]
-        if snap.png is not None:
-            parts.append(ImagePart(snap.png))
-        return Message("user", tuple(parts))
+        assert self._snapshot is not None
+        mode, viewport = self.observation_mode, self.viewport
+        return user_message(self._snapshot, status, self.current_instruction, mode, viewport)
 
     def _answer(self, action: Message, status: str) -> list[Message]:
-        if action.tool_calls and all(c.id for c in action.tool_calls):
-            return [tool_result(c.id, status) for c in action.tool_calls] + [self._user_message(status)]
-        return [self._user_message(status)]
+        return answer(action, status, self._user_message(status))
 
     def _reply_error(self, problem: str, action: Message) -> StepResult:
-        text = f"Invalid action: {problem}"
-        if action.tool_calls and all(c.id for c in action.tool_calls):
-            obs = [tool_result(c.id, text) for c in action.tool_calls]
-        else:
-            obs = [Message("user", text)]
-        return StepResult(obs, reward=self.format_penalty, info={"action_error": problem})
+        return error_reply(problem, action, self.format_penalty)
 
     def _crashed(self, exc: BaseException) -> StepResult:
         self.crashes += 1

@@ -67,17 +67,34 @@ def counts(mines: frozenset[Cell], rows: int, cols: int) -> list[list[int]]:
     return grid
 
 
+_NEIGHBOURS: dict[tuple[int, int], dict[Cell, list[Cell]]] = {}
+
+
+def neighbour_table(rows: int, cols: int) -> dict[Cell, list[Cell]]:
+    """Each cell's neighbours (in :func:`around`'s order), computed once per board size."""
+    table = _NEIGHBOURS.get((rows, cols))
+    if table is None:
+        cells = [(r, c) for r in range(rows) for c in range(cols)]
+        table = _NEIGHBOURS[(rows, cols)] = {cell: around(cell, rows, cols) for cell in cells}
+    return table
+
+
 def flood(start: Cell, numbers: list[list[int]], mines: frozenset[Cell], revealed: set[Cell]) -> set[Cell]:
-    """Reveal ``start`` and, through zeros, the area around it; returns the newly revealed cells."""
-    rows, cols = len(numbers), len(numbers[0])
-    new, stack = set(), [start]
+    """Reveal ``start`` and, through zeros, the area around it; returns the newly revealed cells.
+
+    ``revealed`` is read, not copied; neighbours come from :func:`neighbour_table` (built once per
+    board size), in :func:`around`'s order.
+    """
+    table = neighbour_table(len(numbers), len(numbers[0]))
+    new: set[Cell] = set()
+    stack = [start]
     while stack:
         cell = stack.pop()
         if cell in revealed or cell in new or cell in mines:
             continue
         new.add(cell)
         if numbers[cell[0]][cell[1]] == 0:
-            stack.extend(around(cell, rows, cols))
+            stack.extend(table[cell])
     return new
 
 
