@@ -131,15 +131,7 @@ class Env(gym.Env[Observation, Action]):
             message, problem = self._normalize_action(action)
             result = self._step(message) if message is not None else self.invalid_action(problem or "invalid")
         obs = result.observation
-        space = self.observation_space
-        if not (  # the common case, one message, checked inline; else the space's own check
-            type(obs) is list
-            and len(obs) == 1
-            and type(obs[0]) is Message
-            and type(space) is MessageListSpace
-            and space.max_messages >= 1
-        ):
-            self._check_observation(obs)
+        self._check_observation(obs)
         if result.verdict is not None:
             self._verdict = result.verdict
         task = self.task

@@ -108,10 +108,6 @@ class MinesweeperEnv(BuiltinGameEnv):
         self._shown[cell[0]][cell[1]] = mark
         self._dirty.add(cell[0])
 
-    def _flood(self, start: Cell) -> set[Cell]:
-        """The cells a reveal of ``start`` opens (see :func:`agentgym.tasks.games.minesweeper.flood`)."""
-        return flood(start, self.numbers, self.mines, self.revealed)
-
     def _step(self, action: Message) -> StepResult:
         text = action.text
         plain = _PLAIN_REVEAL.fullmatch(text)
@@ -146,7 +142,7 @@ class MinesweeperEnv(BuiltinGameEnv):
             self._dirty,
         )
         # A numbered cell opens alone; a zero floods (the same set, in the same order, as flood()).
-        for new in self._flood(cell) if numbers[cell[0]][cell[1]] == 0 else (cell,):
+        for new in flood(cell, numbers, self.mines, revealed) if numbers[cell[0]][cell[1]] == 0 else (cell,):
             number = revealed[new] = numbers[new[0]][new[1]]
             flags.discard(new)
             shown[new[0]][new[1]] = _NUMBER_MARKS[number]  # what _show() draws for a revealed cell

@@ -21,6 +21,7 @@ import os
 import re
 import weakref
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
@@ -156,6 +157,12 @@ class MiniWoBEnv(BrowserEnv):
         """Load the page with the reward panel and click canvas hidden (they sit right of the task)."""
         await super().load_page(page)
         await page.add_style_tag(content=_PAGE_STYLE)
+        if not await page.evaluate("() => !!(globalThis.__pwClock && globalThis.__pwClock.controller)"):
+            # the clock is run and reset inside page calls through Playwright's injected controller
+            raise EnvError(
+                f"playwright {metadata.version('playwright')} has no page clock controller "
+                "(globalThis.__pwClock); the MiniWoB envs need playwright >= 1.45 (tested with 1.65)"
+            )
         await page.evaluate("window.__agTimers ? window.__agTimers.mark() : -1")
 
     async def reload_page(self, page: Any) -> None:
