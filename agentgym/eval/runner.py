@@ -110,6 +110,22 @@ def _check_meta(path: Path, meta: dict[str, Any], what: str) -> None:
     path.write_text(json.dumps(meta, indent=2))
 
 
+def check_requirements(suite: EvalSuite, hint: str = "") -> None:
+    """Fail before anything runs when an env of ``suite`` lacks an extra or a program.
+
+    The error names everything missing across the suite, with one pip and one apt command.
+    """
+    from agentgym.registry import spec
+    from agentgym.requirements import problems
+
+    specs = [spec(e.env_id) for e in suite.entries]
+    found = problems(
+        sorted({x for s in specs for x in s.extras}), sorted({p for s in specs for p in s.system})
+    )
+    if found:
+        raise ConfigError(f"eval suite {suite.name!r} cannot run here: {'; '.join(found)}{hint}")
+
+
 def _check_entry(entry: EvalEntry, tasks: Sequence[Task]) -> None:
     """Fail before any model loads when the env is unknown or cannot pose the entry's tasks."""
     from agentgym.registry import spec
@@ -177,6 +193,7 @@ def run_eval(
         raise ConfigError(f"k and concurrency must be >= 1, got k={k}, concurrency={concurrency}")
     if not agents:
         raise ConfigError("give at least one agent")
+    check_requirements(suite)
     tasks = {e.env_id: e.load_tasks() for e in suite.entries}  # refuses training-split tasks
     for entry in suite.entries:
         _check_entry(entry, tasks[entry.env_id])
@@ -232,13 +249,14 @@ def _eval_agent(
     envs = [e.env_id for e in prepared.suite.entries]
     with contextlib.ExitStack() as stack:
         stores = {env: stack.enter_context(TrajectoryStore(folder / env)) for env in envs}
-        todo = sum(len(prepared.planned_ids(env) - stores[env].episode_ids) for env in envs)
+        per_env = {env: len(prepared.planned_ids(env) - stores[env].episode_ids) for env in envs}
+        todo = sum(per_env.values())
         if todo:
             owned = isinstance(agent, str)
             instance = make_agent(agent, **options) if isinstance(agent, str) else agent
             label = folder.name
             bar = stack.enter_context(
-                RolloutProgress(todo, f"eval {prepared.suite.name}", label, enabled=progress)
+                RolloutProgress(todo, f"eval {prepared.suite.name}", label, enabled=progress, per_env=per_env)
             )
             _run_agent(prepared, instance, owned, stores, bar)
         return [t for env in envs for t in stores[env] if t.episode_id in prepared.planned_ids(env)]
@@ -285,6 +303,7 @@ def run_demo(out: Path, agents: Sequence[str] | None = None) -> Path:
     console = Console()
     chosen = list(agents or DEMO_AGENTS)
     suite = get_suite("demo")
+    check_requirements(suite, hint=" (`make demo` installs all of it: pip install -e '.[demo]')")
     n_tasks = sum(len(e.load_tasks()) for e in suite.entries)
     console.print(
         f"[bold]demo:[/] {', '.join(chosen)} on {n_tasks} held-out tasks across {len(suite.entries)} envs "

@@ -1,8 +1,8 @@
 """Games: TextArena's games (``games/ta-<Game>-v0``) and built-in games with generators and oracles.
 
 Built-ins (Cogito ergo ludo's grid games, Wordle, LMRL-Gym's question games) need nothing beyond
-the base install; the TextArena ids are registered when ``textarena`` is installed (the ``games``
-extra), from the static catalog (registering imports nothing heavy). ``python -m
+the base install; the TextArena ids are registered from the static catalog (registering imports
+nothing heavy) and need the ``games`` extra to run (``make`` names the pip command without it). ``python -m
 agentgym.environments.games`` lists the TextArena games left out, with the reason.
 """
 
@@ -53,12 +53,10 @@ def textarena_installed() -> bool:
 
 
 def register_envs() -> None:
-    """Register the built-in games and, with textarena installed, its available games (idempotent)."""
+    """Register the built-in games and TextArena's available games (idempotent)."""
     for env_id, (entry, max_turns, description) in BUILTIN_ENVS.items():
         if env_id not in registry:
             registry.register(env_id, entry, max_turns=max_turns, description=description)
-    if not textarena_installed():
-        return
     from agentgym.environments.games.ta_registry import MAX_TURNS, available_games
     from agentgym.environments.games.ta_registry import env_id as ta_env_id
 
@@ -76,6 +74,7 @@ def register_envs() -> None:
             kwargs={"game": game, "num_players": players},
             max_turns=MAX_TURNS,
             description=f"TextArena {game} ({seats}).",
+            extras=("games",),
         )
 
 

@@ -52,6 +52,8 @@ def register_envs() -> None:
                 kwargs={"task": task},
                 max_turns=MAX_TURNS.get(task, DEFAULT_MAX_TURNS),
                 description=f"MiniWoB++ {task} in headless Chromium (screenshot + DOM, the page's reward).",
+                extras=("gui",),
+                system=("chromium",),
             )
     if "gui/miniwob-v0" not in registry:
         registry.register(
@@ -60,6 +62,8 @@ def register_envs() -> None:
             kwargs={"task": "click-test"},
             max_turns=DEFAULT_MAX_TURNS,
             description="Any installed MiniWoB++ page: make('gui/miniwob-v0', task='scroll-text').",
+            extras=("gui",),
+            system=("chromium",),
         )
     if "gui/action-miniwob-v0" not in registry:
         registry.register(

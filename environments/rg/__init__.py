@@ -1,7 +1,8 @@
 """reasoning-gym as a task source: one single-turn env ``rg/<dataset>-v0`` per dataset that works here.
 
-The list of datasets is static data (:mod:`.catalog`), so registering imports nothing heavy; when
-reasoning_gym is not installed (the ``rg`` extra), nothing is registered. Entries are made and
+The list of datasets is static data (:mod:`.catalog`), so registering imports nothing heavy; the
+envs are registered with or without reasoning_gym, and without it (the ``rg`` extra) ``make``
+answers with the pip command that installs it. Entries are made and
 scored by reasoning-gym itself, in a worker process (:mod:`.generator`). Datasets left out, and
 why, are in :data:`.policy.EXCLUDED`.
 """
@@ -29,9 +30,7 @@ def installed() -> bool:
 
 
 def register_envs() -> None:
-    """Register a generator and an env per available dataset (idempotent; none without reasoning_gym)."""
-    if not installed():
-        return
+    """Register a generator and an env per available dataset (idempotent; needs the ``rg`` extra to run)."""
     from agentgym.registry import registry
     from agentgym.tasks.registry import register_generator
 
@@ -44,6 +43,7 @@ def register_envs() -> None:
                 kwargs={"generator": generator_id(dataset)},
                 max_turns=MAX_TURNS,
                 description=f"reasoning-gym {dataset}: {DATASETS[dataset]} (reasoning-gym's own scorer).",
+                extras=("rg",),
             )
 
 

@@ -35,7 +35,9 @@ def register_envs() -> None:
     """Register the search envs (idempotent)."""
     for env_id, (entry, kwargs, max_turns, description) in SEARCH_ENVS.items():
         if env_id not in registry:
-            registry.register(env_id, entry, kwargs=kwargs, max_turns=max_turns, description=description)
+            registry.register(
+                env_id, entry, kwargs=kwargs, max_turns=max_turns, description=description, extras=("search",)
+            )
 
 
 register_envs()

@@ -11,6 +11,7 @@ def register_envs() -> None:
             "agentgym.environments.swe.env:SwePatchEnv",
             max_turns=60,
             description="Fix an injected bug in a real Python repo with edit/run tools; hidden tests grade.",
+            extras=("swe",),
         )
 
 

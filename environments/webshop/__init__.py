@@ -20,6 +20,7 @@ def register_envs() -> None:
             "agentgym.environments.webshop.text_env:ShopTextEnv",
             max_turns=MAX_TURNS,
             description="WebShop text mode: search, click and buy in a generated shop (WebShop reward).",
+            extras=("web",),
         )
     if "webshop/shop-browser-v0" not in registry:
         registry.register(
@@ -27,6 +28,8 @@ def register_envs() -> None:
             "agentgym.environments.webshop.browser_env:ShopBrowserEnv",
             max_turns=MAX_TURNS_BROWSER,
             description="The same shop in a real browser (screenshots + DOM, clicks and typing).",
+            extras=("web", "gui"),
+            system=("chromium",),
         )
 
 

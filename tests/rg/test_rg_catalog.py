@@ -72,18 +72,30 @@ def _run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
-def test_registration_without_reasoning_gym_registers_nothing():
-    # find_spec answers None for a module whose sys.modules entry is None: reasoning_gym "absent".
+def test_without_reasoning_gym_envs_are_listed_and_make_names_the_pip_command():
+    # find_spec answers None for a module whose sys.modules entry is None: reasoning_gym "absent";
+    # the distribution check is pointed at an uninstalled reasoning-gym the same way.
     code = (
         "import sys; sys.modules['reasoning_gym'] = None\n"
+        "import agentgym.requirements as req\n"
+        "req._installed = lambda name: name != 'reasoning-gym'\n"
         "import agentgym.environments.rg as rg\n"
-        "from agentgym.registry import registry\n"
+        "from agentgym.core.errors import ConfigError\n"
+        "from agentgym.registry import registry, make\n"
         "rg.register_envs()\n"
         "assert not rg.installed()\n"
-        "assert registry.ids('rg') == [], registry.ids('rg')\n"
+        "assert 'rg/chain_sum-v0' in registry.ids('rg')\n"
+        "assert registry.spec('rg/chain_sum-v0').extras == ('rg',)\n"
+        "try:\n"
+        "    make('rg/chain_sum-v0')\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+        "else:\n"
+        "    raise SystemExit('make did not refuse')\n"
     )
     done = _run(code)
     assert done.returncode == 0, done.stderr
+    assert "pip install 'agentgym[rg]'" in done.stdout and "reasoning-gym" in done.stdout
 
 
 def test_registering_and_making_an_env_never_imports_reasoning_gym_here():
