@@ -13,7 +13,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from agentgym.core.agent import Agent, EpisodeContext
 from agentgym.core.errors import ConfigError, EnvError
+from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.registry import make, unwrap
 from agentgym.trajectory import Trajectory, TrajectoryStore, Turn
@@ -158,6 +159,28 @@ async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
     return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
 
 
+def reply_message(reply: Any) -> Message:
+    """The assistant message of an agent's reply: what the env is given and the store keeps.
+
+    Model text enters here; a :class:`Message` replaced any lone surrogates when it was built, so
+    the stored action is exactly what the env saw. An agent that hands back text or a chat dict
+    instead of a Message gets it wrapped; anything else raises TypeError (an ``agent_error``).
+    """
+    message = getattr(reply, "message", None)
+    if type(message) is Message:
+        return message
+    if isinstance(message, str):
+        return Message("assistant", message)
+    if isinstance(message, Mapping):
+        return Message.from_dict({"role": "assistant", **message})
+    if isinstance(message, Message):
+        return message
+    raise TypeError(
+        f"the agent returned {type(reply).__name__} with message {type(message).__name__}; "
+        "expected an AgentReply holding a Message"
+    )
+
+
 class _Episode:
     """Runs one episode and fills its trajectory in place (so a timeout keeps the finished turns)."""
 
@@ -198,6 +221,7 @@ class _Episode:
                 reply = await _within(
                     self.agent.act(conversation, base.tools, context), self.config.turn_timeout_s
                 )
+                action = reply_message(reply)
             except asyncio.TimeoutError:
                 return self._fail("timeout", f"the agent took longer than {self.config.turn_timeout_s}s")
             except EnvError as exc:  # a scripted agent asked the env (e.g. a lost remote session)
@@ -206,7 +230,7 @@ class _Episode:
                 return self._fail("agent_error", f"{type(exc).__name__}: {exc}")
             t1 = time.perf_counter()
             try:
-                obs, reward, terminated, truncated, info = await env.astep(reply.message)  # type: ignore[attr-defined]
+                obs, reward, terminated, truncated, info = await env.astep(action)  # type: ignore[attr-defined]
             except Exception as exc:
                 return self._fail("env_error", f"step failed: {type(exc).__name__}: {exc}")
             t2 = time.perf_counter()
@@ -215,7 +239,7 @@ class _Episode:
                 Turn(
                     index=len(traj.turns),
                     observation=shown,
-                    action=reply.message,
+                    action=action,
                     reward=float(reward),
                     terminated=terminated,
                     truncated=truncated,
@@ -227,7 +251,7 @@ class _Episode:
                     info=info,
                 )
             )
-            conversation += [reply.message, *obs]
+            conversation += [action, *obs]
             shown = list(obs)
             if terminated or truncated:
                 traj.final_observation = shown

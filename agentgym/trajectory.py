@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentgym.core.errors import ConfigError
-from agentgym.core.messages import Message
+from agentgym.core.messages import Message, clean_text
 
 Status = Literal["ok", "truncated", "timeout", "env_error", "agent_error", "verifier_error"]
 STATUSES: tuple[str, ...] = (
@@ -28,6 +28,7 @@ STATUSES: tuple[str, ...] = (
 )
 SCHEMA_VERSION = 1
 _MESSAGE_FIELDS = ("turns", "initial_observation", "final_observation")
+_MAX_RECORD_DEPTH = 100  # deeper values of a record that JSON refuses are stored as their repr
 
 
 @dataclass
@@ -190,11 +191,19 @@ class TrajectoryStore:
         return frozenset(self._ids)
 
     def append(self, trajectory: Trajectory) -> bool:
-        """Write one trajectory as one flushed line; returns False if its id is already stored."""
+        """Write one trajectory as one flushed line; returns False if its id is already stored.
+
+        A record that cannot be written as it is (text that is not valid Unicode, such as a lone
+        surrogate in an env's ``info``; keys or values JSON cannot hold) is still written, once:
+        what was changed is said on the trajectory's ``error``, so a resumed run skips it.
+        """
         if trajectory.episode_id in self._ids:
             return False
-        line = json.dumps(trajectory.to_dict(), ensure_ascii=False, default=repr) + "\n"
-        self._fh.write(line)
+        line, problem = encode_record(trajectory.to_dict())
+        if problem is not None:
+            trajectory.error = f"{trajectory.error}; {problem}" if trajectory.error else problem
+            line, _ = encode_record(trajectory.to_dict())
+        self._fh.write(line + "\n")
         self._fh.flush()
         self._ids.add(trajectory.episode_id)
         return True
@@ -225,3 +234,92 @@ class TrajectoryStore:
         from agentgym.trajectory_dataset import to_dataset
 
         return to_dataset(self.load())
+
+
+def encode_record(record: Mapping[str, Any]) -> tuple[str, str | None]:
+    """One JSON line (UTF-8-encodable, no newline) for ``record``, and what had to change, if anything.
+
+    Values JSON cannot hold are written as their ``repr``; lone surrogates (text that is not valid
+    Unicode) become U+FFFD. The second item says what was changed, or is None when nothing was.
+    """
+    problem = None
+    try:
+        line = json.dumps(record, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError) as exc:
+        # Keys JSON refuses, cycles, repr() failing, nesting too deep: keep what can be kept.
+        line = json.dumps(_storable(record, 0, set()), ensure_ascii=False)
+        problem = f"parts of the record JSON cannot hold were stored as text ({type(exc).__name__}: {exc})"
+        problem = problem[:300]
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            where = ", ".join(_surrogate_paths(record)) or "the record"
+            note = f"text that is not valid Unicode (lone surrogates) in {where} was stored as U+FFFD"
+            problem = f"{problem}; {note}" if problem else note
+            line = clean_text(line)  # surrogates can only be inside JSON strings: the JSON stays valid
+    return line, problem
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # a broken __repr__ must not lose the episode
+        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
+
+
+def _key(key: Any) -> str:
+    """A mapping key as JSON writes it (``3`` -> ``"3"``, ``True`` -> ``"true"``), else its repr."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return _safe_repr(key)
+
+
+def _storable(value: Any, depth: int, seen: set[int]) -> Any:
+    """A copy of ``value`` JSON can hold: str keys, no cycles, bounded depth, repr for the rest."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if depth >= _MAX_RECORD_DEPTH or id(value) in seen:
+        return _safe_repr(value)[:1000]
+    if isinstance(value, Mapping):
+        seen.add(id(value))
+        out = {_key(k): _storable(v, depth + 1, seen) for k, v in value.items()}
+        seen.discard(id(value))
+        return out
+    if isinstance(value, (list, tuple)):
+        seen.add(id(value))
+        items = [_storable(v, depth + 1, seen) for v in value]
+        seen.discard(id(value))
+        return items
+    return _safe_repr(value)
+
+
+def _surrogate_paths(record: Mapping[str, Any], limit: int = 5) -> list[str]:
+    """Where in ``record`` text holds lone surrogates: the first ``limit`` places (``turns[0].info.k``)."""
+    found: list[str] = []
+    stack: list[tuple[str, Any, int]] = [("", record, 0)]
+    visited: set[int] = set()  # each container once: cycles and shared values end the walk
+    while stack and len(found) < limit:
+        path, value, depth = stack.pop()
+        if isinstance(value, str):
+            if clean_text(value) is not value:
+                found.append(path)
+            continue
+        if isinstance(value, (int, float, type(None))) or depth >= _MAX_RECORD_DEPTH or id(value) in visited:
+            continue
+        visited.add(id(value))
+        if isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):
+                name = clean_text(key if isinstance(key, str) else _safe_repr(key))
+                if name is not key and isinstance(key, str):
+                    found.append(f"{path}.{name} (a key)".lstrip("."))
+                stack.append((f"{path}.{name}".lstrip("."), item, depth + 1))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}[{i}]", item, depth + 1) for i, item in reversed(list(enumerate(value))))
+        else:
+            text = _safe_repr(value)  # what default=repr writes
+            if clean_text(text) is not text:
+                found.append(path)
+    return found[:limit]

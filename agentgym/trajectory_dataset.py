@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentgym.core.messages import Message
-from agentgym.trajectory import Trajectory
+from agentgym.trajectory import Trajectory, encode_record
 
 
 def _flat_message(m: Message) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def trajectory_row(t: Trajectory) -> dict[str, Any]:
         "duration_s": t.duration_s,
         "messages": [_flat_message(m) for m in t.messages()],
         "turn_rewards": [turn.reward for turn in t.turns],
-        "record": json.dumps(t.to_dict(), ensure_ascii=False),
+        "record": encode_record(t.to_dict())[0],  # as the store writes it (always valid UTF-8)
     }
 
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentgym.core.messages import Message
-from agentgym.core.tools import ToolSpec, tools_prompt
+from agentgym.core.safejson import UntrustedJSONError, loads_untrusted
+from agentgym.core.tools import MAX_ARGUMENT_DEPTH, MAX_TOOL_CALL_CHARS, ToolSpec, tools_prompt
 
 
 def template_dicts(
@@ -51,7 +52,13 @@ def template_dicts(
 
 
 def _json_or_text(arguments: str) -> Any:
+    """Tool-call arguments as a JSON value for the template, or the text itself when it will not parse.
+
+    The text is the model's own (untrusted): bounded in size and depth like every tool-call parse.
+    """
     try:
-        return json.loads(arguments)
-    except json.JSONDecodeError:
+        return loads_untrusted(
+            arguments, max_bytes=MAX_TOOL_CALL_CHARS, max_depth=MAX_ARGUMENT_DEPTH, what="tool-call arguments"
+        )
+    except UntrustedJSONError:
         return arguments

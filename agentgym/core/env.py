@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from agentgym.core.errors import ConfigError, EnvError
-from agentgym.core.messages import Message, clean_text
+from agentgym.core.messages import Message
 from agentgym.core.spaces import ChatActionSpace, MessageListSpace
 from agentgym.core.task import Task
 from agentgym.core.tools import ToolSpec
@@ -124,9 +124,9 @@ class Env(gym.Env[Observation, Action]):
             raise EnvError("the episode is over; call reset() to start a new one")
         self.turn += 1
         if type(action) is str and len(action) <= self.max_action_chars:
-            # Fast path, same result as _normalize_action: plain text within the cap (ASCII text
-            # has no lone surrogates for clean_text to replace).
-            result = self._step(Message("assistant", action if action.isascii() else clean_text(action)))
+            # Fast path, same result as _normalize_action: plain text within the cap (Message
+            # replaces lone surrogates itself).
+            result = self._step(Message("assistant", action))
         else:
             message, problem = self._normalize_action(action)
             result = self._step(message) if message is not None else self.invalid_action(problem or "invalid")
@@ -214,13 +214,8 @@ class Env(gym.Env[Observation, Action]):
                 None,
                 f"the reply is {size} characters long; the limit is {self.max_action_chars}",
             )
-        text = clean_text(action.text)
-        if text != action.text:
-            action = Message("assistant", text, tool_calls=action.tool_calls)
-        if any(
-            clean_text(c.arguments) != c.arguments or clean_text(c.name) != c.name for c in action.tool_calls
-        ):
-            return None, "the tool call contains invalid characters (lone surrogates)"
+        # No cleaning here: a Message (and its tool calls) replaced lone surrogates when it was
+        # built, so the action the env sees is the one the runner stores.
         return action, None
 
     def _check_observation(self, obs: list[Message]) -> None:

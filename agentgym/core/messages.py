@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,14 +23,29 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _DATA_URL_PREFIX = "data:image/png;base64,"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
-    """Return ``text`` with lone surrogates and other unencodable code points replaced by U+FFFD."""
+    r"""Return ``text`` with lone surrogates replaced by U+FFFD, so it encodes as UTF-8.
+
+    Lone surrogates (U+D800..U+DFFF) are the only code points of a Python ``str`` that UTF-8 cannot
+    encode; they come from JSON ``\ud800`` escapes and from bytes decoded with ``surrogateescape``
+    (U+DC80..U+DCFF). Each becomes one visible U+FFFD. Everything else is kept, NUL and the
+    noncharacters U+FFFE/U+FFFF included (they are valid UTF-8). Clean text is returned as is.
+    """
+    if text.isascii():  # O(1) in CPython: ASCII text has no surrogates
+        return text
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        # Only lone surrogates (U+D800..U+DFFF) cannot be encoded in a Python str.
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+        return _SURROGATE.sub("\ufffd", text)
+
+
+def _clean_field(value: Any) -> Any:
+    """``clean_text`` for a str field (other values are left to the type checks)."""
+    return clean_text(value) if isinstance(value, str) and not value.isascii() else value
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,10 @@ class TextPart:
     """A text part of a multi-part message."""
 
     text: str
+
+    def __post_init__(self) -> None:
+        # Text parts may carry model output: made storable here (see clean_text).
+        object.__setattr__(self, "text", _clean_field(self.text))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the OpenAI wire form."""
@@ -69,11 +89,21 @@ Content = str | tuple[ContentPart, ...]
 
 @dataclass(frozen=True)
 class ToolCall:
-    """A call of one tool: ``arguments`` is the JSON text the model produced, as in OpenAI's API."""
+    """A call of one tool: ``arguments`` is the JSON text the model produced, as in OpenAI's API.
+
+    Lone surrogates in the id, name or arguments are replaced by U+FFFD on construction.
+    """
 
     id: str
     name: str
     arguments: str = "{}"
+
+    def __post_init__(self) -> None:
+        for key in ("id", "name", "arguments"):
+            value = getattr(self, key)
+            cleaned = _clean_field(value)
+            if cleaned is not value:
+                object.__setattr__(self, key, cleaned)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the OpenAI wire form."""
@@ -95,7 +125,12 @@ class ToolCall:
 
 @dataclass(frozen=True, init=False)
 class Message:
-    """One chat message: ``role``, ``content`` (text or parts), tool calls or a tool result id."""
+    """One chat message: ``role``, ``content`` (text or parts), tool calls or a tool result id.
+
+    Every message is storable: this is where text enters (from any agent, env or wire), so lone
+    surrogates in the content, text parts, tool calls, ``name`` and ``tool_call_id`` are replaced
+    by U+FFFD when the message is built (:func:`clean_text`), once, for every path.
+    """
 
     role: Role
     content: Content = ""
@@ -116,10 +151,11 @@ class Message:
         # non-tool message, skips the checks that cannot fail for it.
         attrs = self.__dict__
         attrs["role"] = role
-        attrs["content"] = content
+        # Text from models is untrusted: lone surrogates become U+FFFD here (str.isascii is O(1)).
+        attrs["content"] = content if type(content) is not str or content.isascii() else clean_text(content)
         attrs["tool_calls"] = tool_calls
-        attrs["tool_call_id"] = tool_call_id
-        attrs["name"] = name
+        attrs["tool_call_id"] = tool_call_id if tool_call_id is None else _clean_field(tool_call_id)
+        attrs["name"] = name if name is None else _clean_field(name)
         if type(content) is not str or type(tool_calls) is not tuple or role not in _PLAIN_ROLES:
             self._validate()
 
@@ -136,6 +172,8 @@ class Message:
                     raise ConfigError(f"message content parts must be TextPart/ImagePart, got {part!r}")
         elif not isinstance(content, str):
             raise ConfigError(f"message content must be str or parts, got {type(content).__name__}")
+        elif (cleaned := clean_text(content)) is not content:  # a str subclass
+            object.__setattr__(self, "content", cleaned)
         if isinstance(self.tool_calls, list):
             object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
         if self.role == "tool" and not self.tool_call_id:

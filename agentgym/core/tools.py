@@ -13,10 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentgym.core.messages import Message, ToolCall
+from agentgym.core.messages import Message, ToolCall, clean_text
+from agentgym.core.safejson import MAX_DEPTH, UntrustedJSONError, loads_untrusted
 
 MAX_TOOL_CALL_CHARS = 64_000
 MAX_TOOL_CALLS_PER_TURN = 16
+#: Deepest nesting of arrays/objects accepted in tool-call JSON (the call object itself included).
+MAX_ARGUMENT_DEPTH = MAX_DEPTH
 _TEXT_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -122,14 +125,28 @@ def extract_text_calls(text: str) -> list[ToolCall]:
         if len(body) > MAX_TOOL_CALL_CHARS:
             raise ToolCallError(f"tool call is longer than {MAX_TOOL_CALL_CHARS} characters")
         try:
-            data = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise ToolCallError(f"tool call is not valid JSON ({exc.msg} at char {exc.pos})") from None
+            data = loads_untrusted(
+                body, max_bytes=MAX_TOOL_CALL_CHARS, max_depth=MAX_ARGUMENT_DEPTH, what="tool call"
+            )
+        except UntrustedJSONError as exc:
+            raise ToolCallError(str(exc)) from None
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise ToolCallError('a tool call must be a JSON object {"name": ..., "arguments": {...}}')
         args = data.get("arguments", {})
+        # ensure_ascii: a lone surrogate decoded from the model's JSON stays an escape, storable
         calls.append(ToolCall(id=f"text-{i}", name=data["name"], arguments=json.dumps(args)))
     return calls
+
+
+def _clean_json(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings and keys replaced by U+FFFD (depth is bounded)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    return value
 
 
 def parse_tool_calls(action: Message, tools: Sequence[ToolSpec]) -> list[ParsedCall]:
@@ -150,9 +167,16 @@ def parse_tool_calls(action: Message, tools: Sequence[ToolSpec]) -> list[ParsedC
         if len(call.arguments) > MAX_TOOL_CALL_CHARS:
             raise ToolCallError(f"arguments of {call.name} exceed {MAX_TOOL_CALL_CHARS} characters")
         try:
-            args = json.loads(call.arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ToolCallError(f"arguments of {call.name} are not valid JSON ({exc.msg})") from None
+            args = loads_untrusted(
+                call.arguments or "{}",
+                max_bytes=MAX_TOOL_CALL_CHARS,
+                max_depth=MAX_ARGUMENT_DEPTH,
+                what=f"the argument text of {call.name}",
+            )
+        except UntrustedJSONError as exc:
+            raise ToolCallError(str(exc)) from None
+        if "\\u" in call.arguments:  # JSON escapes may decode to lone surrogates: clean them
+            args = _clean_json(args)
         validate_arguments(spec.parameters, args)
         parsed.append(ParsedCall(id=call.id, name=call.name, arguments=args))
     return parsed

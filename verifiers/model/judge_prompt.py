@@ -8,7 +8,6 @@ so by default the reasoning never reaches the judge.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agentgym.core.messages import Message, system, user
+from agentgym.core.safejson import UntrustedJSONError, loads_untrusted
 from agentgym.verifiers.rule.answer import AnswerFormatError
 from agentgym.verifiers.rule.extract import extract_final
 
@@ -67,6 +67,7 @@ _VERDICT = re.compile(
 _SCORE = re.compile(r"^\W*(?:score|probability)\W*[:=]\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\W*$", re.I | re.M)
 _FENCE_TAG = re.compile(r"<\s*/?\s*(?:question|reference|candidate)\b[^>]*>", re.IGNORECASE)
 _JSON_OBJECT = re.compile(r"\{[^{}]*\}")
+_MAX_JSON_VERDICT_CHARS = 10_000
 _YES = frozenset({"yes", "correct", "true", "right"})
 _NO = frozenset({"no", "incorrect", "false", "wrong"})
 
@@ -147,9 +148,9 @@ def build_messages(
 def _json_verdicts(text: str) -> list[bool]:
     found = []
     for raw in _JSON_OBJECT.findall(text):
-        try:
-            obj = json.loads(raw)
-        except ValueError:
+        try:  # the judge's reply is model output: bounded like any untrusted JSON
+            obj = loads_untrusted(raw, max_bytes=_MAX_JSON_VERDICT_CHARS, what="the judge's JSON verdict")
+        except UntrustedJSONError:
             continue
         if not isinstance(obj, dict):
             continue

@@ -6,12 +6,13 @@ unscored. Tag scanning is one linear regex pass; JSON is size- and depth-capped 
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentgym.core.errors import VerifierError
+from agentgym.core.safejson import UntrustedJSONError, loads_untrusted
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.verifiers.base import Verifier
@@ -118,8 +119,18 @@ _FENCE = re.compile(r"```[\w+-]*[ \t]*\n(.*?)```", re.DOTALL)
 _WHOLE_FENCE = re.compile(r"```[\w+-]*[ \t]*\n?(.*?)\n?```", re.DOTALL)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _has_non_finite(value: Any) -> bool:
+    """True when ``value`` holds NaN or an infinity (iterative; the depth is already bounded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def parse_json_answer(text: str, *, max_chars: int = 100_000, max_depth: int = 64) -> Any:
@@ -132,9 +143,12 @@ def parse_json_answer(text: str, *, max_chars: int = 100_000, max_depth: int = 6
     if json_depth(text) > max_depth:
         raise ValueError(f"the JSON is nested deeper than {max_depth}")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, NaN, over-long integers
+        value = loads_untrusted(text, max_bytes=max_chars, max_depth=max_depth, what="the answer")
+    except UntrustedJSONError as exc:  # syntax, over-long integers, nesting
         raise ValueError(f"not valid JSON: {exc}"[:300]) from None
+    if _has_non_finite(value):
+        raise ValueError("not valid JSON: NaN and Infinity are not JSON numbers")
+    return value
 
 
 class JsonVerifier(Verifier):
