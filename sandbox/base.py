@@ -10,6 +10,8 @@ tree at the end of a call and on close, and confines file transfer to the work d
 from __future__ import annotations
 
 import json
+import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +33,7 @@ class Limits:
     memory_mb: int = 1024
     processes: int = 256
     file_size_mb: int = 256
+    disk_mb: int = 1024  # the work dir's quota (local: loop-mounted ext4 or tmpfs; docker: tmpfs)
     open_files: int = 256
     output_bytes: int = DEFAULT_OUTPUT_CAP
     network: bool = False
@@ -54,15 +57,39 @@ class ExecResult:
     duration: float = 0.0
     truncated: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    disk_full: bool = False  # a write failed for want of space, or the work dir was full at the end
 
     @property
     def ok(self) -> bool:
-        """True when the command exited 0 within its limits."""
+        """True when the command exited 0 within its time and memory limits.
+
+        ``disk_full`` does not change it: the disk may have filled up (and stayed full) without
+        the command failing; callers that care read the field.
+        """
         return self.exit_code == 0 and not self.timed_out and not self.oom
 
     def to_json(self) -> str:
         """The result as a JSON object (what ``agentgym sandbox exec`` prints)."""
         return json.dumps(asdict(self), ensure_ascii=False)
+
+
+SIZE_PATTERN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*\Z", re.IGNORECASE)
+SIZE_SHIFT = {"k": 10, "": 20, "m": 20, "g": 30, "t": 40}
+
+
+def parse_size_mb(text: str | int) -> int:
+    """A size such as ``512M``, ``1G``, ``1.5GiB`` or ``256`` (MiB) in whole MiB, rounded up."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        mib = text
+    else:
+        match = SIZE_PATTERN.match(str(text))
+        if match is None:
+            raise SandboxError(f"invalid size {text!r}: expected a number with K, M, G or T (e.g. 512M, 1G)")
+        number, unit = float(match.group(1)), match.group(2).lower()
+        mib = math.ceil(number * (1 << SIZE_SHIFT[unit]) / (1 << 20))
+    if mib < 1:
+        raise SandboxError(f"invalid size {text!r}: must be at least 1 MiB")
+    return mib
 
 
 def safe_relative_path(path: str | PurePosixPath) -> PurePosixPath:

@@ -146,6 +146,9 @@ OOM_PATTERN = re.compile(
 )
 
 
+DISK_FULL_PATTERN = re.compile(rb"No space left on device|Disk quota exceeded|ENOSPC|EDQUOT")
+
+
 def oom_kill_count() -> int | None:
     """The kernel's count of OOM kills so far (``oom_kill`` in /proc/vmstat), None if unknown."""
     try:
@@ -159,7 +162,12 @@ def oom_kill_count() -> int | None:
 
 
 def to_exec_result(
-    captured: Captured, timeout: float, *, kernel_oom_kill: bool | None = None, backend: str = ""
+    captured: Captured,
+    timeout: float,
+    *,
+    kernel_oom_kill: bool | None = None,
+    backend: str = "",
+    disk_full: bool | None = None,
 ) -> ExecResult:
     """An :class:`ExecResult` from a finished command run under ``timeout -k`` and rlimits.
 
@@ -169,7 +177,10 @@ def to_exec_result(
     a non-zero exit, and either an allocation failure reported at the end of stderr
     (``MemoryError``, ``Cannot allocate memory``, ``std::bad_alloc``, ``out of memory``,
     ``memory exhausted``: what RLIMIT_AS produces) or death by SIGKILL while the kernel's OOM
-    killer fired (``kernel_oom_kill``; None when unknown, then any SIGKILL counts).
+    killer fired (``kernel_oom_kill``; None when unknown, then any SIGKILL counts). ``disk_full``:
+    the backend saw the sandbox's disk full after the command (``disk_full=True``), or the command
+    failed with "No space left on device" / "Disk quota exceeded" at the end of its stderr.
+    SIGXFSZ (a file past ``Limits.file_size_mb``) is ``details["reason"] == "file_size"``.
     """
     code = captured.returncode
     if code < 0:
@@ -190,6 +201,12 @@ def to_exec_result(
     oom = not timed_out and code != 0 and (killed_by_oom or bool(OOM_PATTERN.search(captured.stderr.tail)))
     if oom:
         details["reason"] = "memory"
+    full = bool(disk_full) or (code != 0 and bool(DISK_FULL_PATTERN.search(captured.stderr.tail)))
+    full = full and not timed_out and not oom
+    if full:
+        details["reason"] = "disk_full"
+    elif code == 128 + signal.SIGXFSZ and not timed_out and not oom:
+        details["reason"] = "file_size"
     return ExecResult(
         exit_code=code,
         stdout=captured.stdout.text(),
@@ -199,4 +216,5 @@ def to_exec_result(
         duration=round(captured.duration, 6),
         truncated=captured.stdout.truncated or captured.stderr.truncated,
         details=details,
+        disk_full=full,
     )

@@ -5,8 +5,9 @@ keeper (``sleep``, under docker's init, every capability dropped) with the sandb
 memory (no swap), CPUs, PIDs, rlimits (CPU seconds, file size, open files, no core dumps), no
 network unless ``Limits.network``, a read-only root file system and a private tmpfs ``/tmp``.
 :func:`connect` gets a client (starting the engine if allowed) and, once per process, reaps the
-leftovers of dead owners and registers an exit hook that closes what this process left open and
-reaps again.
+leftovers of dead owners, starts the owner watchdog (which removes this process's containers
+when it dies, even by SIGKILL) and registers an exit hook that closes what this process left
+open and reaps again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox.base import Limits
-from agentgym.sandbox.docker_owner import owner_labels, reap_leftovers
+from agentgym.sandbox.docker_owner import owner_labels, reap_leftovers, start_owner_watchdog
 from agentgym.sandbox.engine import docker_client, ensure_engine
 from agentgym.sandbox.images import SANDBOX_UID, base_image_tag
 
@@ -47,7 +48,7 @@ class DockerConfig:
     # /work and /tmp are tmpfs: what is written there counts against the memory limit and cannot
     # be swapped out, so by default they get half and a quarter of it. Were they as large as the
     # limit, a full disk would leave no memory to run even `rm` in.
-    work_mb: int | None = None  # default: Limits.memory_mb // 2
+    work_mb: int | None = None  # default: Limits.disk_mb, at most Limits.memory_mb // 2
     tmp_mb: int | None = None  # default: Limits.memory_mb // 4
     max_lifetime_s: int = 24 * 3600  # the keeper exits then, even if every owner is gone
     start_engine: bool = True  # start dockerd if installed, not running, and we are root
@@ -95,6 +96,7 @@ def connect(config: DockerConfig, reap: bool = False) -> Any:
             ensure_engine(start=config.start_engine)
             client = _clients[pid] = docker_client()
             atexit.register(_at_exit, client)
+            start_owner_watchdog()  # removes this process's containers once it ends, however
             reap = True
     if reap:
         reap_leftovers(client)
@@ -119,7 +121,7 @@ def start_container(client: Any, limits: Limits, config: DockerConfig) -> Starte
     image = config.resolved_image()
     labels = owner_labels("sandbox")
     name = f"agentgym-{os.getpid()}-{uuid.uuid4().hex[:10]}"
-    work_mb = config.work_mb or max(16, limits.memory_mb // 2)
+    work_mb = config.work_mb or max(16, min(limits.disk_mb, limits.memory_mb // 2))
     tmp_mb = config.tmp_mb or max(16, limits.memory_mb // 4)
     tmpfs_opts = f"size={work_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700"
     try:

@@ -6,6 +6,12 @@ owner). A resource whose owner is provably gone (same host and namespace, and th
 now belongs to a different process; or the machine rebooted since) is a leftover:
 :func:`reap_leftovers` removes it. Owners on other hosts or in other PID namespaces are never
 judged, only left alone.
+
+Reaping at the next start is the backstop; :func:`start_owner_watchdog` makes leftovers die soon
+after their owner does. Each owner process starts one watchdog (its own session, so a group kill
+spares it) that blocks on a pipe whose write end only the owner holds. However the owner ends,
+SIGKILL included, the kernel closes that pipe; the watchdog then removes, through the Docker
+API, every container and volume labelled with the owner's identity, and exits.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import contextlib
 import functools
 import os
 import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -124,3 +133,72 @@ def reap_leftovers(client: Any, *, include_own: bool = False) -> list[str]:
                 api.remove_volume(volume["Name"], force=True)
                 removed.append(volume["Name"])
     return removed
+
+
+# The watchdog itself: it holds the read end as stdin and imports nothing until the owner is gone.
+WATCHDOG = """
+import sys
+sys.stdin.buffer.read()
+import docker
+api = docker.from_env(timeout=120).api
+labels = [f"{key}={value}" for key, value in zip(sys.argv[1::2], sys.argv[2::2])]
+for container in api.containers(all=True, filters={"label": labels}):
+    try:
+        api.remove_container(container["Id"], force=True)
+    except Exception:
+        pass
+for volume in api.volumes(filters={"label": labels}).get("Volumes") or []:
+    try:
+        api.remove_volume(volume["Name"], force=True)
+    except Exception:
+        pass
+"""
+_watchdogs: dict[int, tuple[subprocess.Popen[bytes], int]] = {}  # owner pid -> (watchdog, lifeline fd)
+_watchdog_lock = threading.Lock()
+
+
+def start_owner_watchdog() -> subprocess.Popen[bytes] | None:
+    """Start (once per process) the watchdog that removes this process's resources when it ends.
+
+    Returns the watchdog process, or None when it cannot be started (reaping at the next start
+    still applies). A forked child closes its copy of the lifeline, so it never delays the
+    parent's cleanup, and starts its own watchdog when it first connects.
+    """
+    me = current_owner()
+    with _watchdog_lock:
+        if me.pid in _watchdogs:
+            return _watchdogs[me.pid][0]
+        read_end, write_end = os.pipe()
+        identity = me.labels("sandbox")
+        del identity[LABEL_ROLE]  # builds and sandboxes alike
+        argv = [sys.executable, "-c", WATCHDOG]
+        for key, value in identity.items():
+            argv += [key, value]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd="/",
+            )
+        except OSError:
+            os.close(write_end)
+            return None
+        finally:
+            os.close(read_end)
+        _watchdogs[me.pid] = (proc, write_end)
+        return proc
+
+
+def _close_inherited_lifelines() -> None:
+    """In a forked child: drop the parent's lifeline (the child is not the owner it names)."""
+    for pid, (_, fd) in list(_watchdogs.items()):
+        if pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            del _watchdogs[pid]
+
+
+os.register_at_fork(after_in_child=_close_inherited_lifelines)

@@ -102,12 +102,29 @@ class HostDirSandbox(Sandbox):
         super().__init__(limits)
         self.owner = owner
         self.root = Path(tempfile.mkdtemp(prefix=f"agentgym-{self.backend}-", dir=tmp_root)).resolve()
-        self.workdir = self.root / "work"
-        self.workdir.mkdir(mode=0o755)
-        self._give(self.root, self.workdir)
+        self._give(self.root)
+        # Run in order before the host dir is deleted (unmount, stop a watchdog); they must not
+        # hold a reference to ``self``, or the finalizer would never run.
+        self._release_hooks: list[Callable[[], None]] = []
+        self._cleanup = weakref.finalize(self, remove_tree, self.root, self._release_hooks)
+        try:
+            self.workdir = self._make_workdir()
+        except BaseException:
+            self._cleanup()
+            raise
         self._idle = threading.Condition()  # notified whenever a command ends
         self._running: set[subprocess.Popen[bytes]] = set()
-        self._cleanup = weakref.finalize(self, remove_tree, self.root)  # if close() is never called
+
+    def _make_workdir(self) -> Path:
+        """Create the work dir on the host (``root/work``; backends may mount a quota there)."""
+        workdir = self.root / "work"
+        workdir.mkdir(mode=0o755)
+        self._give(workdir)
+        return workdir
+
+    def _disk_full(self) -> bool | None:
+        """Whether the work dir's file system is full now (None: the backend cannot tell)."""
+        return None
 
     def _give(self, *paths: Path) -> None:
         """Hand ``paths`` to the sandbox's host identity (when running as root)."""
@@ -189,7 +206,10 @@ class HostDirSandbox(Sandbox):
             raise SandboxError(f"{failure}: {captured.stderr.text().strip()[:2000]}")
         after = oom_kill_count() if oom_kills is not None else None
         oom_killed = None if after is None or oom_kills is None else after > oom_kills
-        return to_exec_result(captured, float(timeout), kernel_oom_kill=oom_killed, backend=self.backend)
+        full = self._disk_full()
+        return to_exec_result(
+            captured, float(timeout), kernel_oom_kill=oom_killed, backend=self.backend, disk_full=full
+        )
 
     def _inside_cwd(self, cwd: str | None) -> PurePosixPath:
         """``cwd`` as an existing folder relative to the work dir (absolute only under it)."""
@@ -308,8 +328,13 @@ def kill_group(proc: subprocess.Popen[bytes], *, even_if_reaped: bool = False) -
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def remove_tree(root: Path) -> None:
-    """Delete ``root`` even where sandboxed code removed the owner's permissions."""
+def remove_tree(root: Path, release_hooks: Sequence[Callable[[], None]] = ()) -> None:
+    """Run ``release_hooks``, then delete ``root`` even where sandboxed code removed permissions."""
+    for hook in release_hooks:
+        try:
+            hook()
+        except Exception:  # one failed release must not keep the others from running
+            log.exception("releasing the sandbox dir %s failed", root)
     for folder, dirs, _ in os.walk(root):
         for name in dirs:
             path = Path(folder, name)

@@ -36,10 +36,12 @@ from typing import Any
 from agentgym.core.errors import SandboxError
 from agentgym.sandbox.base import Limits
 from agentgym.sandbox.hostdir import WORKDIR, HostDirSandbox, Launch, find_tool, limit_wrapper
+from agentgym.sandbox.quota import DiskQuota, QuotaMode, mount_quota, start_watchdog
 
 log = logging.getLogger(__name__)
 
 SANDBOX_UID = 65534  # the uid (and gid) commands run as inside the sandbox
+DISK = "disk"  # root/disk: the quota'd file system holding work/ (and tmp/, shm/ on old bwrap)
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 TOP_LEVEL_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC_ALWAYS = (
@@ -156,10 +158,10 @@ def bwrap_argv(
         if "--size" in known:  # tmpfs is RAM: never unsized
             argv += ["--size", str(limits.file_size_mb << 20), "--tmpfs", inside]
         else:  # bubblewrap < 0.7: a private host dir on disk instead
-            argv += ["--bind", str(root / spare), inside]
+            argv += ["--bind", str(root / DISK / spare), inside]
         if inside == "/dev/shm":
             argv += ["--remount-ro", "/dev"]
-    argv += ["--bind", str(root / "work"), WORKDIR]
+    argv += ["--bind", str(root / DISK / "work"), WORKDIR]
     for host_path, inside in (ro_binds or {}).items():
         argv += ["--ro-bind", str(host_path), inside]
     argv += ["--remount-ro", "/", "--chdir", cwd, "--clearenv"]
@@ -175,7 +177,10 @@ class LocalSandbox(HostDirSandbox):
     Options: ``host_uid`` / ``host_gid`` (the unprivileged host identity bwrap runs as when the
     caller is root; default 65534), ``tmp_root`` (host folder for the sandbox dirs), ``ro_binds``
     (extra host paths bound read-only, ``{host_path: path_inside}``; when the caller is root the
-    host paths must be reachable by ``host_uid``, or bwrap fails with "Permission denied").
+    host paths must be reachable by ``host_uid``, or bwrap fails with "Permission denied"),
+    ``disk_quota`` (how ``Limits.disk_mb`` is enforced: ``auto``, ``loop``, ``tmpfs`` or ``off``;
+    see :mod:`agentgym.sandbox.quota`). The work dir is a file system of its own, so sandboxed
+    code cannot fill the host's disk; a cleanup watchdog deletes it even if the owner is killed.
     """
 
     backend = "local"
@@ -188,6 +193,7 @@ class LocalSandbox(HostDirSandbox):
         host_gid: int | None = None,
         tmp_root: str | Path | None = None,
         ro_binds: Mapping[str, str] | None = None,
+        disk_quota: QuotaMode = "auto",
     ) -> None:
         reason = check_local_backend(host_uid)
         if reason is not None:
@@ -200,6 +206,8 @@ class LocalSandbox(HostDirSandbox):
                 raise SandboxError(
                     f"ro_binds: {host_path!r} must exist, {inside!r} be absolute, not in /work"
                 )
+        self._disk_mode = disk_quota
+        self.disk: DiskQuota | None = None
         super().__init__(limits, owner=host_identity(host_uid, host_gid), tmp_root=tmp_root)
         self._write_etc()
 
@@ -208,13 +216,26 @@ class LocalSandbox(HostDirSandbox):
         """None when bubblewrap works here, else why not (names the Debian package if missing)."""
         return check_local_backend()
 
+    def _make_workdir(self) -> Path:
+        """Mount the quota'd disk at ``root/disk`` (watchdog first), with work/, tmp/ and shm/ in it."""
+        disk = self.root / DISK
+        watchdog = start_watchdog(disk, self.root)
+        self._release_hooks.append(watchdog.stop)
+        self.disk = mount_quota(disk, self.limits.disk_mb, self._disk_mode)
+        self._release_hooks.insert(0, self.disk.release)
+        for name in ("work", "tmp", "shm"):  # tmp, shm: /tmp and /dev/shm where bwrap cannot size a tmpfs
+            (disk / name).mkdir(mode=0o755 if name == "work" else 0o700)
+            self._give(disk / name)
+        return disk / "work"
+
+    def _disk_full(self) -> bool | None:
+        """Whether the quota'd disk is full now (None without a quota)."""
+        return self.disk.is_full() if self.disk is not None and self.disk.mounted else None
+
     def _write_etc(self) -> None:
-        """The sandbox's own passwd, group and hosts (the host's are not shown), and spare dirs."""
+        """The sandbox's own passwd, group and hosts (the host's are not shown)."""
         etc = self.root / "etc"
         etc.mkdir(mode=0o755)
-        for spare in ("tmp", "shm"):  # /tmp and /dev/shm where bwrap cannot size a tmpfs
-            (self.root / spare).mkdir(mode=0o700)
-            self._give(self.root / spare)
         uid = SANDBOX_UID
         files = {
             "passwd": (

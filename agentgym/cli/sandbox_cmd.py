@@ -1,8 +1,9 @@
 """``agentgym sandbox``: run one command in a sandbox, for scripting and debugging.
 
 ``agentgym sandbox exec [--backend local|docker|unsafe-process] [--timeout S] [--memory MB]
-[--network] -- CMD ...`` prints the ExecResult as one JSON object and exits 0 whenever the
-sandbox ran (the command's own status is in ``exit_code``, ``timed_out`` and ``oom``). A backend
+[--disk SIZE] [--network] -- CMD ...`` prints the ExecResult as one JSON object and exits 0 whenever the
+sandbox ran (the command's own status is in ``exit_code``, ``timed_out``, ``oom`` and
+``disk_full``). ``--disk`` takes sizes such as ``512M`` or ``1G`` (the work dir's quota). A backend
 that cannot run here is one clear error line with exit code 2 (from the main entry point).
 Other sandbox commands (``build-image``) register on :data:`sandbox_app` too.
 """
@@ -22,6 +23,7 @@ sandbox_app = typer.Typer(
         "Sandboxes for untrusted code: run a command isolated, with hard limits.\n\n"
         "  agentgym sandbox exec -- python3 -c 'print(1)'\n\n"
         "  agentgym sandbox exec --timeout 5 --memory 256 -- sh -c 'ulimit -a'\n\n"
+        "  agentgym sandbox exec --disk 256M -- sh -c 'df -h /work'\n\n"
         "  agentgym sandbox exec --backend unsafe-process -- true   # tests only: no isolation"
     ),
     no_args_is_help=True,
@@ -57,6 +59,9 @@ def exec_command(
     memory: Annotated[int | None, typer.Option("--memory", "-m", help="Memory limit in MB.")] = None,
     cpu: Annotated[int | None, typer.Option("--cpu", help="CPU-time limit in seconds.")] = None,
     processes: Annotated[int | None, typer.Option("--processes", help="Process limit.")] = None,
+    disk: Annotated[
+        str | None, typer.Option("--disk", help="Work dir quota, e.g. 512M or 1G (default 1G).")
+    ] = None,
     network: Annotated[bool, typer.Option("--network", help="Allow network access.")] = False,
     env: Annotated[
         list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE for the command (repeatable).")
@@ -67,10 +72,11 @@ def exec_command(
     import dataclasses
     import json
 
-    from agentgym.sandbox.base import Limits
+    from agentgym.sandbox.base import Limits, parse_size_mb
     from agentgym.sandbox.factory import make_sandbox
 
-    overrides = {"memory_mb": memory, "cpu_seconds": cpu, "processes": processes}
+    disk_mb = parse_size_mb(disk) if disk is not None else None
+    overrides = {"memory_mb": memory, "cpu_seconds": cpu, "processes": processes, "disk_mb": disk_mb}
     limits = dataclasses.replace(
         Limits(network=network), **{k: v for k, v in overrides.items() if v is not None}
     )

@@ -128,9 +128,11 @@ class Workspace:
     def __init__(self, sandbox: Any, run_env: dict[str, str] | None = None) -> None:
         self.sandbox = sandbox
         self.run_env = dict(run_env or {})
+        self.disk_full = False  # the last command filled the sandbox's disk quota
 
     def _exec(self, argv: list[str] | str, timeout: float = 30.0) -> tuple[int, str, str, bool]:
         result = self.sandbox.exec(argv, timeout=timeout, env=self.run_env)
+        self.disk_full = bool(result.disk_full)
         return result.exit_code, result.stdout, result.stderr, result.timed_out
 
     def _read(self, path: str) -> str:
@@ -226,5 +228,7 @@ class Workspace:
         limit = max(1.0, min(float(timeout), RUN_MAX_TIMEOUT))
         code, out, err, timed_out = self._exec(f"cd {shlex.quote(REPO)} && {command}", timeout=limit)
         status = f"timed out after {limit:g} s" if timed_out else f"exit code {code}"
+        if self.disk_full:
+            status += ", disk full: the sandbox's disk quota is used up"
         text = out + (f"\n[stderr]\n{err}" if err.strip() else "")
         return truncate(f"[{status}]\n{text}".rstrip())

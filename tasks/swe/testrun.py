@@ -206,6 +206,9 @@ def run_in_sandbox(
     if result.timed_out:
         report.problem = f"the test run timed out after {timeout:g} s"
         return report
+    if result.disk_full:
+        report.problem = "the test run filled the sandbox's disk quota"
+        return report
     try:
         raw = sandbox.read_file(f"{grader}/{report_name}", max_bytes=REPORT_CAP)
     except SandboxError:

@@ -65,3 +65,18 @@ def test_mounted_on_the_main_cli():
         timeout=60,
     )
     assert proc.returncode == 2 and "unknown sandbox backend" in proc.stderr
+
+
+@needs_bwrap
+def test_exec_disk_option_sizes_the_work_dir():
+    from agentgym.sandbox.quota import choose_mode
+
+    if choose_mode("auto")[0] == "off":
+        pytest.skip("no disk quota here (not root)")
+    out = run_exec("--disk", "32M", "--", "sh", "-c", "df -k /work | tail -1; head -c 50000000 /dev/zero > f")
+    assert int(out["stdout"].split()[1]) <= 32 * 1024 and out["disk_full"] and out["exit_code"] != 0
+
+
+def test_exec_rejects_a_bad_disk_size():
+    result = runner.invoke(sandbox_app, ["exec", "--disk", "lots", "--", "true"])
+    assert result.exit_code != 0 and "invalid size" in str(result.exception)
