@@ -2,14 +2,15 @@
 
 On a terminal (stderr), a bar with done/total, running stats, elapsed and remaining time. When
 stderr is not a terminal (CI, a log file, ``2>&1 | tee``), plain lines on stderr instead: one when
-a part of the work finishes (an env of an eval, say), a heartbeat at most every
-:data:`HEARTBEAT_S` seconds while nothing else was printed, and a last line with the totals, so
-a person reading the log is never left with minutes of silence.
+a part of the work finishes (an env of an eval, say), a heartbeat after :data:`HEARTBEAT_S`
+seconds without a line (from a background thread, so even while nothing finishes), and a last
+line with the totals, so a person reading the log is never left with minutes of silence.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class StatsProgress:
         self.plain = enabled and not terminal
         self._stats = ""
         self._started = self._last_line = time.monotonic()
+        self._stop = threading.Event()
+        self._beater: threading.Thread | None = None
 
     def update(self, stats: str) -> None:
         """Advance by one item and show ``stats``."""
@@ -69,8 +72,17 @@ class StatsProgress:
         self._stats = stats
         if self.visible:
             self._progress.update(self._task, advance=1, stats=stats)
-        elif self.plain and time.monotonic() - self._last_line >= HEARTBEAT_S:
-            self.line(f"{self.count}/{self.total}")
+        else:
+            self.beat()
+
+    def beat(self) -> None:
+        """In plain mode, print a progress line when nothing was printed for :data:`HEARTBEAT_S`."""
+        if self.plain and time.monotonic() - self._last_line >= HEARTBEAT_S:
+            self.line(f"{self.count}/{self.total} done")
+
+    def _beat_until_stopped(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S / 4):
+            self.beat()
 
     def line(self, what: str, stats: str | None = None) -> None:
         """Print one plain line (plain mode only): label, what, stats, elapsed time."""
@@ -87,12 +99,18 @@ class StatsProgress:
         self._progress.start()
         if self.plain:
             self.line(f"started, {self.total} to do", stats="")
+            # a heartbeat even while no item finishes (a slow model's first replies take minutes)
+            self._beater = threading.Thread(target=self._beat_until_stopped, daemon=True)
+            self._beater.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._progress.stop()
+        self._stop.set()
+        if self._beater is not None:
+            self._beater.join()
         if self.plain:
             state = "interrupted" if exc_type is not None else "finished"
             self.line(f"{state}, {self.count}/{self.total} done")

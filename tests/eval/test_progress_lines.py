@@ -41,7 +41,7 @@ def test_plain_mode_heartbeat_breaks_a_long_silence(monkeypatch):
     bar.advance(_traj("puzzles/sat-v0", True))  # t=10: quiet
     bar.advance(_traj("puzzles/sat-v0", True))  # t=70: 60 s since the last line
     lines = out.getvalue().splitlines()
-    assert lines == ["puzzles/sat-v0 · random: 2/3 · success 100% · reward 1.00 · 1m11s"]
+    assert lines == ["puzzles/sat-v0 · random: 2/3 done · success 100% · reward 1.00 · 1m11s"]
 
 
 def test_disabled_progress_prints_nothing():
@@ -61,3 +61,13 @@ def test_eval_logs_one_line_per_env_and_agent_when_not_on_a_terminal(tmp_path, c
         "puzzles/sat-v0",
     ]
     assert any("finished, 6/6 done · success 100%" in line for line in err)
+
+
+def test_plain_mode_heartbeat_runs_while_nothing_finishes(monkeypatch):
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.05)
+    out = io.StringIO()
+    with RolloutProgress(2, "search/qa-v0", "bundled", stream=out):
+        deadline = progress.time.monotonic() + 10
+        while out.getvalue().count("0/2 done") < 2 and progress.time.monotonic() < deadline:
+            progress.time.sleep(0.01)
+    assert out.getvalue().count("0/2 done") >= 2
