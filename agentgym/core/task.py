@@ -9,14 +9,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentgym.core.errors import TaskError
+from agentgym.core.messages import clean_text
 
 
 def canonical_json(value: Any) -> str:
-    """Serialize ``value`` deterministically (sorted keys, no spaces); raises TaskError if not JSON."""
+    """Serialize ``value`` deterministically (sorted keys, no spaces); raises TaskError if not JSON.
+
+    Lone surrogates (text that UTF-8 cannot encode, e.g. from a model's reply) become U+FFFD, so
+    every task can be hashed and stored; text without them is written unchanged.
+    """
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise TaskError(f"task fields must be JSON-serializable: {exc}") from exc
+    return clean_text(text)
 
 
 def content_hash(family: str, spec: Mapping[str, Any]) -> str:

@@ -45,3 +45,13 @@ def test_verdict_bounds_and_unscored():
     v = Verdict.failed("judge", "endpoint down")
     assert v.unscored and v.score == 0.0 and not v.passed
     assert Verdict.from_dict(v.to_dict()) == v
+
+
+def test_a_task_with_lone_surrogates_is_built_with_them_replaced_and_the_same_id_as_the_clean_text():
+    from agentgym.core.task import Task
+
+    dirty = Task("puzzles", {"q": "a\ud800b"}, answer="\udcff", meta={"m": "\ud83d"})
+    clean = Task("puzzles", {"q": "a\ufffdb"}, answer="\ufffd", meta={"m": "\ufffd"})
+    assert dirty.spec == {"q": "a\ufffdb"} and dirty.answer == "\ufffd" and dirty.meta == {"m": "\ufffd"}
+    assert dirty.id == clean.id and dirty == clean
+    assert Task("puzzles", {"q": "é ✓"}).spec == {"q": "é ✓"}  # valid text is kept as it is
