@@ -1,8 +1,12 @@
-"""The env registry: ids ``family/Name-vN`` mapped to lazy entry points.
+"""The registry: env specs by id (``family/Name-vN``) and task generators by id (``family/name``).
 
-Built-in envs register from :mod:`agentgym.environments` and third-party packages through the
+One registry holds both, with one loader (:func:`~agentgym.core.loader.load_entry_point`) and one
+duplicate rule: registering the same thing twice is a no-op, registering something else under a
+taken id is an error. Each family registers its generators and env specs together, next to the
+env's code (:mod:`agentgym.environments`); third-party packages do the same through the
 entry-point group ``agentgym.envs`` (each entry point names a module or a zero-argument function
 that calls :func:`register`). Both load on first use, so ``import agentgym`` stays light.
+:mod:`agentgym.tasks.registry` (generators) and the eval suites are views of this registry.
 """
 
 from __future__ import annotations
@@ -12,84 +16,29 @@ import importlib.metadata
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
 from agentgym.core.env import Env
 from agentgym.core.errors import ConfigError, EnvError, UnknownIdError
-from agentgym.core.wrappers import MaxTurns
+from agentgym.envspec import EnvSpec, SuitePlan, WrapperRef
+
+__all__ = ["EnvSpec", "Registry", "SuitePlan", "make", "register", "registry", "spec", "unwrap"]
 
 ENTRY_POINT_GROUP = "agentgym.envs"
 _ID_PATTERN = re.compile(
     r"^(?P<family>[a-z][a-z0-9_]*)/(?P<name>[A-Za-z0-9][A-Za-z0-9_.\-]*)-v(?P<version>\d+)$"
 )
-
-
-@dataclass(frozen=True)
-class EnvSpec:
-    """How to build one registered env: ``entry_point`` is ``"pkg.module:Class"`` or a callable."""
-
-    id: str
-    entry_point: str | Callable[..., Env]
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    max_turns: int | None = None
-    description: str = ""
-    #: pip extras the env needs (``"search"``: ``pip install 'agentgym[search]'``).
-    extras: tuple[str, ...] = ()
-    #: programs the env runs (``"chromium"``), installed with the system's package manager.
-    system: tuple[str, ...] = ()
-
-    @property
-    def family(self) -> str:
-        """The part of the id before the slash."""
-        return self.id.split("/", 1)[0]
-
-    def load(self) -> Callable[..., Env]:
-        """Import and return the env class or factory named by ``entry_point``."""
-        if callable(self.entry_point):
-            return self.entry_point
-        module_name, _, attr = self.entry_point.partition(":")
-        if not attr:
-            raise ConfigError(f"entry point {self.entry_point!r} must look like 'package.module:Class'")
-        module = importlib.import_module(module_name)
-        try:
-            return getattr(module, attr)
-        except AttributeError:
-            raise ConfigError(f"entry point {self.entry_point!r}: {module_name} has no {attr!r}") from None
-
-    def requirement_problems(self) -> list[str]:
-        """What is missing to run this env (extras, programs), each with the command that installs it."""
-        from agentgym.requirements import problems
-
-        return problems(self.extras, self.system)
-
-    def make(self, **overrides: Any) -> gym.Env:
-        """Build the env with the spec's kwargs updated by ``overrides``, wrapped in MaxTurns.
-
-        Raises :class:`ConfigError` naming the install command when an extra or program it needs
-        is missing.
-        """
-        missing = self.requirement_problems()
-        if missing:
-            raise ConfigError(f"{self.id} cannot run here: {'; '.join(missing)}")
-        max_turns = overrides.pop("max_turns", self.max_turns)
-        factory = self.load()
-        kwargs = {**self.kwargs, **overrides}
-        try:
-            env = factory(**kwargs)
-        except TypeError as exc:
-            raise ConfigError(f"cannot build {self.id!r} with {sorted(kwargs)}: {exc}") from exc
-        env.spec_id = self.id  # type: ignore[attr-defined]
-        return MaxTurns(env, max_turns) if max_turns else env
+_GENERATOR_PATTERN = re.compile(r"^[a-z][a-z0-9_]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 class Registry:
-    """A set of :class:`EnvSpec` by id, with plugin loading on first lookup."""
+    """Env specs and generator entry points by id, with plugin loading on first lookup."""
 
     def __init__(self, builtin_modules: tuple[str, ...] = ("agentgym.environments",)) -> None:
         self._specs: dict[str, EnvSpec] = {}
+        self._generators: dict[str, str] = {}
         self._builtin_modules = builtin_modules
         self._loaded = False
         self._loading = False
@@ -105,33 +54,65 @@ class Registry:
         description: str = "",
         extras: tuple[str, ...] = (),
         system: tuple[str, ...] = (),
+        *,
+        generator: str | None = None,
+        suites: tuple[str, ...] = (),
+        suite_plan: SuitePlan | None = None,
+        verifier: str | None = None,
+        wrappers: tuple[WrapperRef, ...] = (),
     ) -> EnvSpec:
-        """Add an env spec; ids must look like ``family/Name-vN`` and must not be taken.
+        """Add an env spec (see :class:`EnvSpec` for the fields); returns the registered spec.
 
-        ``extras`` and ``system`` name what the env needs beyond the base install (checked by
-        :meth:`EnvSpec.make`, listed by ``agentgym list``).
+        Ids look like ``family/Name-vN``. Registering an equal spec again returns the one there;
+        another spec under a taken id raises :class:`ConfigError`.
         """
         if not _ID_PATTERN.match(id):
             raise ConfigError(f"env id {id!r} must look like 'family/Name-vN' (e.g. 'puzzles/sat-v0')")
         if max_turns is not None and max_turns < 1:
             raise ConfigError(f"max_turns must be >= 1, got {max_turns}")
+        if generator is not None and not _GENERATOR_PATTERN.match(generator):
+            raise ConfigError(f"{id}: generator id {generator!r} must look like 'family/name'")
+        spec = EnvSpec(
+            id,
+            entry_point,
+            dict(kwargs or {}),
+            max_turns,
+            description,
+            tuple(extras),
+            tuple(system),
+            generator,
+            tuple(suites),
+            suite_plan,
+            verifier,
+            tuple(wrappers),
+        )
         with self._lock:
-            if id in self._specs:
-                raise ConfigError(f"env id {id!r} is already registered")
-            spec = EnvSpec(
-                id, entry_point, dict(kwargs or {}), max_turns, description, tuple(extras), tuple(system)
-            )
-            self._specs[id] = spec
-            return spec
+            return self._add(self._specs, id, spec, "env id")
+
+    def register_generator(self, generator_id: str, entry_point: str) -> None:
+        """Register a task generator class (``"package.module:Class"``) under ``family/name``."""
+        if not _GENERATOR_PATTERN.match(generator_id):
+            raise ConfigError(f"generator id {generator_id!r} must look like 'family/name'")
+        with self._lock:
+            self._add(self._generators, generator_id, entry_point, "generator id")
+
+    @staticmethod
+    def _add(table: dict[str, Any], key: str, value: Any, kind: str) -> Any:
+        old = table.get(key)
+        if old is not None and old != value:
+            raise ConfigError(f"{kind} {key!r} is already registered (as {_describe(old)})")
+        table.setdefault(key, value)
+        return table[key]
 
     def __contains__(self, id: object) -> bool:
         """True when ``id`` is registered already (does not trigger plugin loading)."""
         return id in self._specs
 
     def unregister(self, id: str) -> None:
-        """Remove a spec (mainly for tests)."""
+        """Remove an env spec or a generator (mainly for tests)."""
         with self._lock:
             self._specs.pop(id, None)
+            self._generators.pop(id, None)
 
     def _ensure_loaded(self) -> None:
         with self._lock:
@@ -168,7 +149,7 @@ class Registry:
             raise UnknownIdError("env id", id, self._specs) from None
 
     def ids(self, family: str | None = None) -> list[str]:
-        """All registered ids (optionally of one family), sorted."""
+        """All registered env ids (optionally of one family), sorted."""
         self._ensure_loaded()
         return sorted(i for i in self._specs if family is None or i.split("/", 1)[0] == family)
 
@@ -179,6 +160,29 @@ class Registry:
     def make(self, id: str, **overrides: Any) -> gym.Env:
         """Build the env registered under ``id``; ``overrides`` update its kwargs."""
         return self.spec(id).make(**overrides)
+
+    def generator_entry(self, generator_id: str) -> str:
+        """The entry point of a registered generator; unknown ids raise with close matches."""
+        self._ensure_loaded()
+        try:
+            return self._generators[generator_id]
+        except KeyError:
+            raise UnknownIdError("generator", generator_id, self._generators) from None
+
+    def generator_ids(self, family: str | None = None) -> list[str]:
+        """All registered generator ids (optionally of one family), sorted."""
+        self._ensure_loaded()
+        return sorted(g for g in self._generators if family is None or g.split("/", 1)[0] == family)
+
+    def envs_posing(self, generator_id: str) -> list[str]:
+        """The ids of the envs whose spec names ``generator_id``, sorted."""
+        return [s.id for s in self.specs() if s.generator == generator_id]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, EnvSpec):
+        return repr(value.entry_point)
+    return repr(value)
 
 
 registry = Registry()
@@ -192,9 +196,15 @@ def register(
     description: str = "",
     extras: tuple[str, ...] = (),
     system: tuple[str, ...] = (),
+    **fields: Any,
 ) -> EnvSpec:
     """Register an env in the global registry (see :meth:`Registry.register`)."""
-    return registry.register(id, entry_point, kwargs, max_turns, description, extras, system)
+    return registry.register(id, entry_point, kwargs, max_turns, description, extras, system, **fields)
+
+
+def register_generator(generator_id: str, entry_point: str) -> None:
+    """Register a task generator in the global registry (see :meth:`Registry.register_generator`)."""
+    registry.register_generator(generator_id, entry_point)
 
 
 def make(id: str, **overrides: Any) -> gym.Env:

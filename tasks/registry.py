@@ -1,34 +1,33 @@
-"""Generator ids (``family/name``, e.g. ``puzzles/sat``) mapped to lazily imported classes."""
+"""Task generators by id (``family/name``, e.g. ``puzzles/sat``): a view of :mod:`agentgym.registry`.
+
+Generators are registered by their family next to the envs that pose them
+(``agentgym.registry.register_generator``), with the same loader and duplicate rule as env specs.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from agentgym.core.errors import ConfigError, UnknownIdError
+from agentgym.core.errors import ConfigError
+from agentgym.core.loader import load_entry_point
 from agentgym.tasks.base import TaskGenerator
-
-_GENERATORS: dict[str, str] = {}
 
 
 def register_generator(generator_id: str, entry_point: str) -> None:
-    """Register ``"package.module:Class"`` under ``generator_id``; ids are unique."""
-    if generator_id in _GENERATORS and _GENERATORS[generator_id] != entry_point:
-        raise ConfigError(f"generator id {generator_id!r} is already registered")
-    _GENERATORS[generator_id] = entry_point
+    """Register ``"package.module:Class"`` under ``generator_id`` (the same id twice: same entry)."""
+    from agentgym.registry import registry
+
+    registry.register_generator(generator_id, entry_point)
 
 
 def generator_class(generator_id: str) -> type[TaskGenerator]:
     """The class registered under ``generator_id``; unknown ids raise with close matches."""
-    _load_builtins()
-    try:
-        entry = _GENERATORS[generator_id]
-    except KeyError:
-        raise UnknownIdError("generator", generator_id, _GENERATORS) from None
-    module, _, attr = entry.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
-    if cls.id != generator_id:
-        raise ConfigError(f"{entry} declares id {cls.id!r}, registered as {generator_id!r}")
+    from agentgym.registry import registry
+
+    entry = registry.generator_entry(generator_id)
+    cls = load_entry_point(entry, f"generator {generator_id}")
+    if getattr(cls, "id", None) != generator_id:
+        raise ConfigError(f"{entry} declares id {getattr(cls, 'id', None)!r}, registered as {generator_id!r}")
     return cls
 
 
@@ -39,9 +38,6 @@ def make_generator(generator_id: str, **config: Any) -> TaskGenerator:
 
 def list_generators(family: str | None = None) -> list[str]:
     """All registered generator ids, optionally of one family."""
-    _load_builtins()
-    return sorted(g for g in _GENERATORS if family is None or g.split("/", 1)[0] == family)
+    from agentgym.registry import registry
 
-
-def _load_builtins() -> None:
-    importlib.import_module("agentgym.tasks.builtin")
+    return registry.generator_ids(family)

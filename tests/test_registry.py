@@ -52,7 +52,7 @@ def test_duplicates_rejected_and_lazy_entry_points():
     env = reg.make("toy/guess-v0")
     assert env.unwrapped.high == 5 and env.max_turns == 4
     reg.register("toy/broken-v0", "tests.toy_envs:Missing")
-    with pytest.raises(ConfigError, match="has no 'Missing'"):
+    with pytest.raises(ConfigError, match="has no attribute 'Missing'"):
         reg.make("toy/broken-v0")
 
 

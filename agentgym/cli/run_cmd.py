@@ -28,9 +28,15 @@ def build_curriculum(kind: str, env_id: str, env_kwargs: dict[str, Any], seed: i
 
     if kind not in CURRICULA:
         raise ConfigError(f"--curriculum must be one of {CURRICULA}, got {kind!r}")
-    generator = spec(env_id).kwargs.get("generator")
+    generator = env_kwargs.get("generator") or spec(env_id).generator
     if generator is None:
-        raise ConfigError(f"{env_id} is not backed by a task generator; curricula need one")
+        from agentgym.registry import registry
+
+        backed = sorted({s.family for s in registry.specs() if s.generator})
+        raise ConfigError(
+            f"{env_id} is not backed by a task generator; curricula need one (generator-backed "
+            f"envs: `agentgym list` shows their generator; families with some: {', '.join(backed)})"
+        )
     base = env_kwargs.get("difficulty") or {}
     if kind == "threshold":
         curriculum = ThresholdCurriculum(generator, base, seed=seed)

@@ -1,15 +1,15 @@
-"""Eval suites: named lists of (env, frozen held-out task suite) pairs.
+"""Eval suites: named lists of (env, frozen held-out task suite) pairs, read from the env specs.
 
 A frozen suite (``tasks/suites/<family>/<name>.vN.jsonl``, see :mod:`agentgym.tasks.suite`) holds a
-generator's held-out tasks; an :class:`EvalEntry` poses them on one env. Every generator suite is
-posed on the env(s) that generator backs (the registry's ``kwargs["generator"]``) and on the
-multi-turn envs that accept its tasks (:data:`MULTI_TURN_ENVS`).
+generator's held-out tasks; an :class:`EvalEntry` poses them on one env. Which envs are evaluated,
+on which suite and how, is written in each env's spec (:class:`~agentgym.envspec.EnvSpec`): an env
+whose spec names a generator poses that generator's newest frozen suite (or the spec's own
+``suites``), as its :class:`~agentgym.envspec.SuitePlan` says (eval's turn cap, the demo's levels,
+tasks per level and turn cap).
 
-Named eval suites: one per family that has frozen suites (``puzzles``; ``rg`` appears when
-``tasks/suites/rg/`` holds files), ``all`` (every family) and ``demo`` (two tasks per generator at
-its two lowest levels, one per level, one reply per task; the multi-turn maze on two level-0 tasks
-capped at a few turns), small enough for ``make demo`` with the bundled model in a few minutes on
-two CPU cores.
+Named eval suites: one per family that has frozen suites, ``all`` (every family) and ``demo``
+(each plan's demo share: by default two tasks per generator at its two lowest levels, one reply
+each), small enough for ``make demo`` with the bundled model in a few minutes on two CPU cores.
 
 Every task an entry yields is checked to be held out (:func:`require_heldout`): evaluating on
 training tasks is refused with :class:`~agentgym.core.errors.ConfigError`.
@@ -24,20 +24,6 @@ from typing import Any
 
 from agentgym.core.errors import ConfigError, UnknownIdError
 from agentgym.core.task import Task
-
-#: Multi-turn envs that pose a generator's tasks through ``reset(options={"task": task})``. Outside
-#: the demo they run without the registry's turn cap (``max_turns=None``): the env's own budget
-#: ends an episode, so every task stays solvable (maze-v0's cap of 150 turns is below the shortest
-#: path of its hardest frozen mazes).
-MULTI_TURN_ENVS: dict[str, tuple[str, ...]] = {
-    "puzzles/maze": ("puzzles/maze-v0",),
-    "search/qa": ("search/qa-v0",),
-}
-#: Demo overrides per multi-turn generator: (levels, tasks per level, turn cap). Search poses one
-#: question per hop count (1-4); its oracle needs at most 9 turns on the frozen suite.
-DEMO_MULTI_TURN: dict[str, tuple[int, int, int]] = {"search/qa": (4, 1, 10)}
-#: The demo's turn cap for multi-turn envs: its two level-0 mazes need 7 and 8 moves (oracle-tested).
-DEMO_MAX_TURNS = 8
 
 
 @dataclass(frozen=True)
@@ -151,18 +137,13 @@ def require_heldout(tasks: Sequence[Task], where: str) -> None:
 
 
 def envs_of_generator() -> dict[str, list[str]]:
-    """Generator id -> the registered env ids that pose its tasks (the inverse of the registry)."""
+    """Generator id -> the registered env ids that pose its tasks in eval (from the specs)."""
     from agentgym.registry import registry
 
     out: dict[str, list[str]] = {}
     for spec in registry.specs():
-        generator = spec.kwargs.get("generator")
-        if isinstance(generator, str):
-            out.setdefault(generator, []).append(spec.id)
-    known = set(registry.ids())
-    for generator, extra in MULTI_TURN_ENVS.items():
-        have = out.setdefault(generator, [])
-        have.extend(e for e in extra if e in known and e not in have)
+        if spec.generator is not None and spec.plan is not None:
+            out.setdefault(spec.generator, []).append(spec.id)
     return out
 
 
@@ -178,30 +159,37 @@ def _newest_frozen() -> dict[str, str]:
     return {g: s for g, (_, s) in sorted(newest.items())}
 
 
+def _suite_of(spec: Any, frozen: Mapping[str, str]) -> str | None:
+    """The frozen suite posed on an env: the spec's newest own suite, else its generator's."""
+    if spec.plan is None:
+        return None
+    if spec.suites:
+        return spec.suites[-1]
+    return frozen.get(spec.generator) if spec.generator else None
+
+
 def _entries(
     family: str | None, n_levels: int | None = None, per_level: int | None = None, demo: bool = False
 ) -> tuple[EvalEntry, ...]:
-    envs = envs_of_generator()
+    from agentgym.registry import registry
+
+    frozen = _newest_frozen()
     entries = []
-    for generator, suite_id in _newest_frozen().items():
-        if family is not None and generator.split("/", 1)[0] != family:
+    for spec in registry.specs(family):
+        suite_id = _suite_of(spec, frozen)
+        if suite_id is None:
             continue
-        for env_id in envs.get(generator, []):
-            multi_turn = env_id in MULTI_TURN_ENVS.get(generator, ())
-            kwargs: dict[str, Any] = {}
-            if demo:  # one reply per single-turn task: each model call costs seconds on a CPU
-                kwargs["max_turns"] = DEMO_MAX_TURNS if multi_turn else 1
-            elif multi_turn:  # the env's own budget: a registry turn cap can be below a task's shortest path
-                kwargs["max_turns"] = None
-            # Multi-turn episodes cost many model calls: the demo poses one level there; generators
-            # without difficulty levels (rg) give their two tasks at that one level.
-            single_level = demo and (multi_turn or _single_level(generator))
-            levels = 1 if single_level else n_levels
-            per = 2 if single_level else per_level
-            if demo and multi_turn and generator in DEMO_MULTI_TURN:
-                levels, per, kwargs["max_turns"] = DEMO_MULTI_TURN[generator]
-            entries.append(EvalEntry(env_id, suite_id, kwargs, levels, per))
-    return tuple(sorted(entries, key=lambda e: e.env_id))
+        plan = spec.plan
+        assert plan is not None
+        if demo:  # each model call costs seconds on a CPU: the plan's demo share, few turns
+            kwargs: dict[str, Any] = {"max_turns": plan.demo_max_turns}
+            levels, per = plan.demo_levels, plan.demo_per_level
+            if spec.generator and _single_level(spec.generator):  # all of the share at that one level
+                levels, per = 1, plan.demo_levels * plan.demo_per_level
+        else:
+            kwargs, levels, per = plan.eval_kwargs(spec.max_turns), n_levels, per_level
+        entries.append(EvalEntry(spec.id, suite_id, kwargs, levels, per))
+    return tuple(entries)
 
 
 def _single_level(generator: str) -> bool:
@@ -211,22 +199,24 @@ def _single_level(generator: str) -> bool:
 
 
 def families() -> list[str]:
-    """Families with at least one frozen suite posed on a registered env."""
-    envs = envs_of_generator()
-    return sorted({g.split("/", 1)[0] for g in _newest_frozen() if envs.get(g)})
+    """Families with at least one env posing a frozen suite."""
+    return sorted({e.family for e in _entries(None)})
 
 
 def eval_suites() -> dict[str, EvalSuite]:
     """Every named eval suite: one per family, ``all`` and ``demo``."""
+    all_entries = _entries(None)
     out = {}
-    for fam in families():
-        out[fam] = EvalSuite(fam, _entries(fam), f"every frozen {fam} suite, all levels")
-    out["all"] = EvalSuite("all", _entries(None), "every family's frozen suites, all levels")
+    for fam in sorted({e.family for e in all_entries}):
+        out[fam] = EvalSuite(
+            fam, tuple(e for e in all_entries if e.family == fam), f"every frozen {fam} suite, all levels"
+        )
+    out["all"] = EvalSuite("all", all_entries, "every family's frozen suites, all levels")
     out["demo"] = EvalSuite(
         "demo",
-        _entries(None, n_levels=2, per_level=1, demo=True),
-        "2 tasks per generator (one at each of its 2 lowest levels), one reply each; multi-turn "
-        f"envs: 2 level-0 tasks, at most {DEMO_MAX_TURNS} turns",
+        _entries(None, demo=True),
+        "each env's demo share (its spec's plan): single-turn generators 2 tasks (their 2 lowest "
+        "levels), one reply each; multi-turn envs a few low-level tasks with a short turn cap",
     )
     return out
 

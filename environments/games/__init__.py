@@ -10,7 +10,22 @@ from __future__ import annotations
 
 import importlib.util
 
-from agentgym.registry import registry
+from agentgym.registry import SuitePlan, registry
+
+#: Generator id -> its class (tasks/games/): the rules each built-in game and its generator share.
+GENERATORS: dict[str, str] = {
+    "games/sokoban": "agentgym.tasks.games.sokoban:SokobanGenerator",
+    "games/minesweeper": "agentgym.tasks.games.minesweeper:MinesweeperGenerator",
+    "games/frozenlake": "agentgym.tasks.games.frozenlake:FrozenLakeGenerator",
+    "games/wordle": "agentgym.tasks.games.wordle:WordleGenerator",
+    "games/twenty_questions": "agentgym.tasks.games.question_games:TwentyQuestionsGenerator",
+    "games/guess_my_city": "agentgym.tasks.games.question_games:GuessMyCityGenerator",
+    "games/chess_endgame": "agentgym.tasks.games.chess_endgame:ChessEndgameGenerator",
+}
+
+#: Eval and demo plan of the built-in games: the env's own move budget ends an episode in eval;
+#: the demo plays one level-0 task, at most 12 turns.
+GAME_PLAN = SuitePlan(max_turns=None, demo_levels=1, demo_per_level=1, demo_max_turns=12)
 
 #: Built-in env id -> (entry point, max turns, description).
 BUILTIN_ENVS: dict[str, tuple[str, int, str]] = {
@@ -44,6 +59,11 @@ BUILTIN_ENVS: dict[str, tuple[str, int, str]] = {
         120,
         "Guess My City (LMRL-Gym): yes/no questions to a rule-based answerer over a city table.",
     ),
+    "games/chess-endgame-v0": (
+        "agentgym.environments.games.chess:ChessEndgameEnv",
+        200,
+        "Chess endgames (LMRL-Gym): mate a lone king with KQ or KR against a tablebase defender.",
+    ),
 }
 
 
@@ -52,18 +72,36 @@ def textarena_installed() -> bool:
     return importlib.util.find_spec("textarena") is not None
 
 
+#: Built-in env id -> the generator it poses.
+BUILTIN_GENERATORS: dict[str, str] = {
+    "games/sokoban-v0": "games/sokoban",
+    "games/minesweeper-v0": "games/minesweeper",
+    "games/frozenlake-v0": "games/frozenlake",
+    "games/wordle-v0": "games/wordle",
+    "games/twenty-questions-v0": "games/twenty_questions",
+    "games/guess-my-city-v0": "games/guess_my_city",
+    "games/chess-endgame-v0": "games/chess_endgame",
+}
+
+
 def register_envs() -> None:
-    """Register the built-in games and TextArena's available games (idempotent)."""
+    """Register the built-in games (with their generators) and TextArena's games (idempotent)."""
+    for generator_id, generator_entry in GENERATORS.items():
+        registry.register_generator(generator_id, generator_entry)
     for env_id, (entry, max_turns, description) in BUILTIN_ENVS.items():
-        if env_id not in registry:
-            registry.register(env_id, entry, max_turns=max_turns, description=description)
+        registry.register(
+            env_id,
+            entry,
+            max_turns=max_turns,
+            description=description,
+            generator=BUILTIN_GENERATORS[env_id],
+            suite_plan=GAME_PLAN,
+        )
     from agentgym.environments.games.ta_registry import MAX_TURNS, available_games
     from agentgym.environments.games.ta_registry import env_id as ta_env_id
 
     for game, entry in available_games().items():
         env_id = ta_env_id(game)
-        if env_id in registry:
-            continue
         players = int(entry["num_players"])
         seats = (
             "single-player" if players == 1 else f"{players} players; seats 1.. played by a random opponent"

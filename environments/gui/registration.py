@@ -45,39 +45,35 @@ def register_envs() -> None:
     """Register the GUI envs (idempotent); the ``miniwob`` package is not imported here."""
     for task in MINIWOB_TASKS:
         env_id = f"gui/miniwob-{task}-v0"
-        if env_id not in registry:
-            registry.register(
-                env_id,
-                "agentgym.environments.gui.miniwob:MiniWoBEnv",
-                kwargs={"task": task},
-                max_turns=MAX_TURNS.get(task, DEFAULT_MAX_TURNS),
-                description=f"MiniWoB++ {task} in headless Chromium (screenshot + DOM, the page's reward).",
-                extras=("gui",),
-                system=("chromium",),
-            )
-    if "gui/miniwob-v0" not in registry:
         registry.register(
-            "gui/miniwob-v0",
+            env_id,
             "agentgym.environments.gui.miniwob:MiniWoBEnv",
-            kwargs={"task": "click-test"},
-            max_turns=DEFAULT_MAX_TURNS,
-            description="Any installed MiniWoB++ page: make('gui/miniwob-v0', task='scroll-text').",
+            kwargs={"task": task},
+            max_turns=MAX_TURNS.get(task, DEFAULT_MAX_TURNS),
+            description=f"MiniWoB++ {task} in headless Chromium (screenshot + DOM, the page's reward).",
             extras=("gui",),
             system=("chromium",),
         )
-    if "gui/action-miniwob-v0" not in registry:
-        registry.register(
-            "gui/action-miniwob-v0",
-            "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
-            kwargs={"source": "miniwob"},
-            max_turns=1,
-            description="UI-R1 style action prediction on MiniWoB++ screenshots: one action, rule reward.",
-        )
-    if "gui/action-shop-v0" not in registry:
-        registry.register(
-            "gui/action-shop-v0",
-            "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
-            kwargs={"source": "shop"},
-            max_turns=1,
-            description="UI-R1 style action prediction on the web shop's pages (800x600): one action.",
-        )
+    registry.register(
+        "gui/miniwob-v0",
+        "agentgym.environments.gui.miniwob:MiniWoBEnv",
+        kwargs={"task": "click-test"},
+        max_turns=DEFAULT_MAX_TURNS,
+        description="Any installed MiniWoB++ page: make('gui/miniwob-v0', task='scroll-text').",
+        extras=("gui",),
+        system=("chromium",),
+    )
+    registry.register(
+        "gui/action-miniwob-v0",
+        "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
+        kwargs={"source": "miniwob"},
+        max_turns=1,
+        description="UI-R1 style action prediction on MiniWoB++ screenshots: one action, rule reward.",
+    )
+    registry.register(
+        "gui/action-shop-v0",
+        "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
+        kwargs={"source": "shop"},
+        max_turns=1,
+        description="UI-R1 style action prediction on the web shop's pages (800x600): one action.",
+    )

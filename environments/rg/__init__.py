@@ -36,15 +36,14 @@ def register_envs() -> None:
 
     for dataset in available_datasets():
         register_generator(generator_id(dataset), f"agentgym.environments.rg.generator:{class_name(dataset)}")
-        if env_id(dataset) not in registry:
-            registry.register(
-                env_id(dataset),
-                ENTRY_POINT,
-                kwargs={"generator": generator_id(dataset)},
-                max_turns=MAX_TURNS,
-                description=f"reasoning-gym {dataset}: {DATASETS[dataset]} (reasoning-gym's own scorer).",
-                extras=("rg",),
-            )
+        registry.register(
+            env_id(dataset),
+            ENTRY_POINT,
+            max_turns=MAX_TURNS,
+            description=f"reasoning-gym {dataset}: {DATASETS[dataset]} (reasoning-gym's own scorer).",
+            extras=("rg",),
+            generator=generator_id(dataset),
+        )
 
 
 register_envs()

@@ -5,14 +5,17 @@
 - ``search/ssp-proposer-v0``: the proposer side of search self-play with the RAG check (:mod:`.selfplay`).
 """
 
-from agentgym.registry import registry
-from agentgym.tasks import search as _tasks  # noqa: F401  (registers the search/qa generator)
+from agentgym.registry import SuitePlan, registry
+
+#: Eval and demo plan of search/qa-v0: no turn cap in eval (its own budget ends an episode); the
+#: demo poses one question per hop count (1-4), at most 10 turns (the oracle needs <= 9).
+QA_PLAN = SuitePlan(max_turns=None, demo_levels=4, demo_per_level=1, demo_max_turns=10)
 
 #: env id -> (entry point, kwargs, max turns, description)
 SEARCH_ENVS: dict[str, tuple[str, dict, int, str]] = {
     "search/qa-v0": (
         "agentgym.environments.search.qa:SearchQAEnv",
-        {"generator": "search/qa"},
+        {},
         16,
         "Multi-hop QA over a generated fictional encyclopedia (BM25 search/open/answer tools).",
     ),
@@ -32,12 +35,20 @@ SEARCH_ENVS: dict[str, tuple[str, dict, int, str]] = {
 
 
 def register_envs() -> None:
-    """Register the search envs (idempotent)."""
+    """Register the search/qa generator and the search envs (idempotent)."""
+    registry.register_generator("search/qa", "agentgym.tasks.search.generator:SearchQAGenerator")
     for env_id, (entry, kwargs, max_turns, description) in SEARCH_ENVS.items():
-        if env_id not in registry:
-            registry.register(
-                env_id, entry, kwargs=kwargs, max_turns=max_turns, description=description, extras=("search",)
-            )
+        qa = env_id == "search/qa-v0"
+        registry.register(
+            env_id,
+            entry,
+            kwargs=kwargs,
+            max_turns=max_turns,
+            description=description,
+            extras=("search",),
+            generator="search/qa" if qa else None,
+            suite_plan=QA_PLAN if qa else None,
+        )
 
 
 register_envs()

@@ -5,14 +5,13 @@ from agentgym.registry import registry
 
 def register_envs() -> None:
     """Register ``swe/patch-v0`` (idempotent)."""
-    if "swe/patch-v0" not in registry:
-        registry.register(
-            "swe/patch-v0",
-            "agentgym.environments.swe.env:SwePatchEnv",
-            max_turns=60,
-            description="Fix an injected bug in a real Python repo with edit/run tools; hidden tests grade.",
-            extras=("swe",),
-        )
+    registry.register(
+        "swe/patch-v0",
+        "agentgym.environments.swe.env:SwePatchEnv",
+        max_turns=60,
+        description="Fix an injected bug in a real Python repo with edit/run tools; hidden tests grade.",
+        extras=("swe",),
+    )
 
 
 register_envs()

@@ -14,23 +14,21 @@ MAX_TURNS_BROWSER = 50  # typing a query takes a click, the text and Enter
 
 def register_envs() -> None:
     """Register the web-shopping envs (idempotent)."""
-    if "webshop/shop-text-v0" not in registry:
-        registry.register(
-            "webshop/shop-text-v0",
-            "agentgym.environments.webshop.text_env:ShopTextEnv",
-            max_turns=MAX_TURNS,
-            description="WebShop text mode: search, click and buy in a generated shop (WebShop reward).",
-            extras=("web",),
-        )
-    if "webshop/shop-browser-v0" not in registry:
-        registry.register(
-            "webshop/shop-browser-v0",
-            "agentgym.environments.webshop.browser_env:ShopBrowserEnv",
-            max_turns=MAX_TURNS_BROWSER,
-            description="The same shop in a real browser (screenshots + DOM, clicks and typing).",
-            extras=("web", "gui"),
-            system=("chromium",),
-        )
+    registry.register(
+        "webshop/shop-text-v0",
+        "agentgym.environments.webshop.text_env:ShopTextEnv",
+        max_turns=MAX_TURNS,
+        description="WebShop text mode: search, click and buy in a generated shop (WebShop reward).",
+        extras=("web",),
+    )
+    registry.register(
+        "webshop/shop-browser-v0",
+        "agentgym.environments.webshop.browser_env:ShopBrowserEnv",
+        max_turns=MAX_TURNS_BROWSER,
+        description="The same shop in a real browser (screenshots + DOM, clicks and typing).",
+        extras=("web", "gui"),
+        system=("chromium",),
+    )
 
 
 register_envs()

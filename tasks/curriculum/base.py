@@ -107,6 +107,11 @@ def level_arms(
     base = dict(base_config or {})
     declared = {a.name: a for a in cls.difficulty_attrs}
     names = list(attributes) if attributes is not None else list(declared)
+    if not declared:
+        raise ConfigError(
+            f"{cls.id} declares no difficulty levels, so a curriculum has nothing to move along "
+            "(a DomainSampler can still mix it with other generators)"
+        )
     unknown = [n for n in names if n not in declared]
     if unknown or not names:
         raise ConfigError(f"{cls.id}: attributes {unknown or names} are not among {sorted(declared)}")

@@ -1,8 +1,4 @@
 """Search tasks: a fictional world generator, multi-hop questions over it, bring-your-own QA.
 
-Importing this registers the ``search/qa`` generator.
+The ``search/qa`` generator is registered with the search envs (:mod:`agentgym.environments.search`).
 """
-
-from agentgym.tasks.registry import register_generator
-
-register_generator("search/qa", "agentgym.tasks.search.generator:SearchQAGenerator")

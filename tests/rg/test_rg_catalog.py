@@ -62,7 +62,7 @@ def test_every_available_dataset_is_registered_and_no_excluded_one():
     rg.register_envs()  # idempotent
     for dataset in available_datasets():
         spec = registry.spec(rg.env_id(dataset))
-        assert spec.max_turns == 3 and spec.kwargs == {"generator": f"rg/{dataset}"}
+        assert spec.max_turns == 3 and spec.generator == f"rg/{dataset}" and spec.extras == ("rg",)
         assert generator_class(f"rg/{dataset}").dataset == dataset
     for dataset in EXCLUDED:
         assert rg.env_id(dataset) not in registry
