@@ -8,10 +8,10 @@ lists those that give none.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from agentgym.core.errors import SandboxError, UnknownIdError
+from agentgym.core.errors import ConfigError, SandboxError, UnknownIdError
+from agentgym.core.loader import load_entry_point
 from agentgym.sandbox.base import Limits, Sandbox
 
 DEFAULT_BACKEND = "local"
@@ -26,12 +26,12 @@ def backend_class(backend: str) -> type[Sandbox]:
     """The Sandbox class of ``backend`` (imported on first use)."""
     if backend not in BACKENDS:
         raise UnknownIdError("sandbox backend", backend, BACKENDS)
-    module_name, _, class_name = BACKENDS[backend].partition(":")
     try:
-        module = importlib.import_module(module_name)
+        cls = load_entry_point(BACKENDS[backend], f"sandbox backend {backend!r}")
     except ImportError as exc:
         raise SandboxError(f"the {backend!r} sandbox backend cannot be imported: {exc}") from exc
-    cls = getattr(module, class_name, None)
+    except ConfigError as exc:
+        raise SandboxError(str(exc)) from None
     if not (isinstance(cls, type) and issubclass(cls, Sandbox)):
         raise SandboxError(f"{BACKENDS[backend]} is not a Sandbox class")
     return cls

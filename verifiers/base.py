@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from agentgym.core.errors import UnknownIdError, VerifierError
+from agentgym.core.loader import load_entry_point
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 
@@ -133,8 +134,7 @@ def make_verifier(name: str, **options: Any) -> Verifier:
     entry = _REGISTRY.get(name)
     if entry is None:
         raise UnknownIdError("verifier", name, _REGISTRY)
-    module, _, attr = entry.partition(":")
-    factory: Callable[..., Verifier] = getattr(importlib.import_module(module), attr)
+    factory: Callable[..., Verifier] = load_entry_point(entry, f"verifier {name!r}")
     try:
         return factory(**options)
     except TypeError as exc:
