@@ -15,9 +15,12 @@
 ``details["path"]`` records the route: ``rule_pass``, ``rule_fail`` (not appealed), ``guard``,
 ``appeal_upheld``, ``appeal_overturned``, ``appeal_error`` or ``rule_error_judged``, with the rule
 verdict under ``details["rule"]`` and the judge's under ``details["appeal"]``. A failed appeal
-(judge down, unparsable) keeps the rule's negative by default (``on_appeal_error="rule"``,
-recorded as ``appeal_error``); ``"unscored"`` makes the whole verdict unscored instead. A rule that
-cannot score (its verdict unscored) is handed to the judge when ``judge_rule_errors`` is set.
+(judge down, unparsable) makes the verdict unscored (``error`` set, path ``appeal_error``): the
+response needed a judge and got none, so a 0 would be a guess. ``on_appeal_error="rule"`` opts into
+keeping the rule's negative instead (scored, the failure only in ``details["appeal_error"]``). When
+no judge is needed (the rule passed, the appeal was not drawn, or the guard rejected the response)
+the verdict stays scored whether or not a judge is reachable. A rule that cannot score (its verdict
+unscored) is handed to the judge when ``judge_rule_errors`` is set.
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ class HybridVerifier(Verifier):
         appeal_rate: share of rule negatives appealed (chosen by a hash of task and response).
         overturn: apply the judge's overturns (False: appeals only feed the FN estimate).
         judge_rule_errors: let the judge score responses the rule could not score.
-        on_appeal_error: ``"rule"`` keeps the rule's negative, ``"unscored"`` returns unscored.
+        on_appeal_error: what a failed appeal gives: ``"unscored"`` (default) an unscored verdict,
+            ``"rule"`` the rule's negative, scored (opt in only where a judge outage must not leave
+            verdicts unscored).
         estimator: the FN-rate estimator to feed (a fresh one by default).
     """
 
@@ -77,7 +82,7 @@ class HybridVerifier(Verifier):
         appeal_rate: float = 1.0,
         overturn: bool = True,
         judge_rule_errors: bool = True,
-        on_appeal_error: Literal["rule", "unscored"] = "rule",
+        on_appeal_error: Literal["rule", "unscored"] = "unscored",
         estimator: NoiseEstimator | None = None,
         timeout_s: float | None = None,
     ) -> None:

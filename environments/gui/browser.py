@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from agentgym.core.errors import EnvError
+from agentgym.environments.gui.origin import Origin, OriginGuard
 
 T = TypeVar("T")
 
@@ -63,11 +64,15 @@ class BrowserCrashed(EnvError):
 
 @dataclass(frozen=True)
 class PageKey:
-    """What makes two prepared pages interchangeable: context options and the preparer's key."""
+    """What makes two prepared pages interchangeable: context options and the preparer's key.
+
+    With an ``origin`` the context loads nothing outside it (see :mod:`.origin`).
+    """
 
     width: int
     height: int
     prepare_key: str
+    origin: Origin | None = None
 
 
 class BrowserHost:
@@ -239,16 +244,28 @@ class BrowserHost:
 
     async def _make_page(self, key: PageKey, prepare: PagePreparer) -> tuple[Any, Any]:
         browser = await self.browser()
-        context = await browser.new_context(
-            viewport={"width": key.width, "height": key.height},
-            device_scale_factor=1,
-            reduced_motion="reduce",
-            locale="en-US",
-            timezone_id="UTC",
-            color_scheme="light",
-        )
+        guard = OriginGuard(key.origin) if key.origin is not None else None
+        guarded = await guard.start() if guard is not None else {}
         try:
+            context = await browser.new_context(
+                viewport={"width": key.width, "height": key.height},
+                device_scale_factor=1,
+                reduced_motion="reduce",
+                locale="en-US",
+                timezone_id="UTC",
+                color_scheme="light",
+                **guarded,
+            )
+        except BaseException:
+            if guard is not None:
+                guard.stop()
+            raise
+        try:
+            if guard is not None:
+                await guard.attach(context)
             page = await context.new_page()
+            if guard is not None:  # popups: never seen by the agent, they would pile up in pooled contexts
+                page.on("popup", close_in_background)
             await prepare(page)
         except BaseException:
             await _quiet_close(context)

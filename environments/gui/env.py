@@ -32,7 +32,8 @@ and finish CSS animations.
 the background; ``isolation="page"`` reuses pooled pages, reloaded with cookies, storage, pointer and
 clock reset (about a third of the CPU: no new renderer process per episode). Every browser call has a
 timeout; a crash or timeout ends the episode (truncated, unscored verdict) and the next reset
-relaunches what died.
+relaunches what died. A context loads only :meth:`page_origin` (see :mod:`.origin`); what a page tried
+to load elsewhere is refused and named in the next observation (``blocked: ...``, ``info["blocked"]``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from agentgym.environments.gui.actions import ACTION_HELP, GUI_TOOLS, ActionErro
 from agentgym.environments.gui.browser import BrowserCrashed, BrowserHost, PageKey, close_in_background
 from agentgym.environments.gui.dom import INIT_SCRIPT, PRELOAD_IMAGES
 from agentgym.environments.gui.observation import answer, error_reply, take_snapshot, user_message
+from agentgym.environments.gui.origin import Origin, blocked_lines
 from agentgym.environments.gui.page import PageOutcome, Snapshot, check_start_url
 from agentgym.environments.gui.perform import WAIT_MS, perform
 
@@ -128,6 +130,10 @@ class BrowserEnv(Env):
         """Pages prepared with equal keys are interchangeable (used to prepare the next one early)."""
         return f"{type(self).__name__}|{self.start_url}|{hash(self.html)}"
 
+    def page_origin(self) -> Origin:
+        """What the episode's contexts may load (see :mod:`.origin`): the start URL's origin only."""
+        return Origin.of_url(self.start_url)
+
     async def prepare_page(self, page: Any) -> None:
         """New context's page: paused fake clock, init script (seeded RNG, frames), :meth:`load_page`."""
         page.set_default_timeout(self.timeout_s * 1000)
@@ -202,13 +208,13 @@ class BrowserEnv(Env):
         return self._host.call(coro, timeout_s or self.timeout_s)
 
     def _key(self) -> PageKey:
-        return PageKey(self.viewport[0], self.viewport[1], self.page_key())
+        return PageKey(self.viewport[0], self.viewport[1], self.page_key(), self.page_origin())
 
-    async def _open(self, seed: int) -> tuple[str, Snapshot]:
+    async def _open(self, seed: int) -> tuple[str, Snapshot, list[str]]:
         assert self._host is not None
         self._release_page()
         if self.isolation == "page":
-            pair = await self._host.reuse_page(self._key(), self.prepare_page, self.reload_page)
+            pair = await self._host.reuse_page(self._key(), self.prepare_page, self._reload)
         else:
             pair = await self._host.new_page(self._key(), self.prepare_page)
         self._context, self._page = pair
@@ -218,7 +224,12 @@ class BrowserEnv(Env):
             await self.advance_clock(self._page, self.step_ms)
         self._outcome = await self.evaluate(self._page)
         instruction = await self.read_instruction(self._page)
-        return instruction, await self._observe()
+        snapshot = await self._observe()
+        return instruction, snapshot, blocked_lines(self._context)
+
+    async def _reload(self, page: Any) -> None:
+        blocked_lines(page.context)  # what the page's last episode tried is not this one's
+        await self.reload_page(page)
 
     def _release_page(self, reusable: bool = True) -> None:
         """Pool the page (``isolation="page"``) or close its context in the background."""
@@ -259,7 +270,7 @@ class BrowserEnv(Env):
         self.task = task if task is not None else self.make_task(self.page_seed)
         for attempt in range(2):  # a dead browser is relaunched once
             try:
-                self.current_instruction, self._snapshot = self.run(
+                self.current_instruction, self._snapshot, blocked = self.run(
                     self._open(self.page_seed), OPEN_TIMEOUT_FACTOR * self.timeout_s
                 )
                 break
@@ -268,8 +279,9 @@ class BrowserEnv(Env):
                     raise EnvError(f"{type(self).__name__}: could not open the page: {exc}") from exc
                 self.crashes += 1
         system = Message("system", f"{self.system_prompt}\n{ACTION_HELP}")
-        obs = [system, self._user_message("The page is open.")]
-        return obs, {"seed": self.page_seed, "url": self._snapshot.url}  # type: ignore[union-attr]
+        obs = [system, self._user_message("\n".join(["The page is open.", *blocked]))]
+        info = {"seed": self.page_seed, "url": self._snapshot.url}  # type: ignore[union-attr]
+        return obs, {**info, "blocked": blocked} if blocked else info
 
     def _step(self, action: Message) -> StepResult:
         try:
@@ -277,7 +289,7 @@ class BrowserEnv(Env):
         except ActionError as exc:
             return self._reply_error(str(exc), action)
         try:
-            problem, outcome, snapshot = self.run(self._apply(parsed))
+            problem, outcome, snapshot, blocked = self.run(self._apply(parsed))
         except Exception as exc:
             if not _is_browser_failure(exc):
                 raise
@@ -287,25 +299,27 @@ class BrowserEnv(Env):
         self._outcome, self._snapshot = outcome, snapshot
         done = outcome.done or parsed.kind == "done"
         status = f"Done: {parsed.to_text()}." + (" The episode is over." if done else "")
-        obs = self._answer(action, status)
+        obs = self._answer(action, "\n".join([status, *blocked]))
         verdict = self._make_verdict() if done else None
         info = {"action": parsed.to_dict(), **({"outcome": outcome.details} if outcome.details else {})}
+        if blocked:
+            info["blocked"] = blocked
         return StepResult(
             obs, reward=outcome.reward if done else 0.0, terminated=done, info=info, verdict=verdict
         )
 
-    async def _apply(self, act: GuiAction) -> tuple[str, PageOutcome, Snapshot | None]:
+    async def _apply(self, act: GuiAction) -> tuple[str, PageOutcome, Snapshot | None, list[str]]:
         page = self._page
         if page is None:
             raise BrowserCrashed("no page is open")
         done = await perform(page, act, self.viewport, self._pointer)
         if done.problem:
-            return done.problem, self._outcome, None
+            return done.problem, self._outcome, None, []
         self._pointer = done.pointer
         if self.step_ms + done.extra_ms:
             await self.advance_clock(page, self.step_ms + done.extra_ms)
         outcome = await (self.evaluate_done(page) if act.kind == "done" else self.evaluate(page))
-        return "", outcome, await self._observe()
+        return "", outcome, await self._observe(), blocked_lines(page.context)
 
     # ----- observations ----------------------------------------------------------------------------
     def _user_message(self, status: str) -> Message:

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from agentgym.core.errors import EnvError
+from agentgym.core.errors import EnvError, UnknownIdError
 from agentgym.core.task import Task
 from agentgym.environments.gui.dom import SIMPLIFIED_DOM
 from agentgym.environments.gui.env import FIXED_EPOCH_S, BrowserEnv, PageOutcome, Snapshot
+from agentgym.environments.gui.origin import Origin
 from agentgym.environments.gui.restart import RESTART_IN_PAGE, TIMER_TRACKER, restart_in_page_allowed
 
 TASK_WIDTH, TASK_HEIGHT = 160, 210
@@ -86,6 +87,17 @@ def available_tasks() -> list[str]:
     return sorted(p.stem for p in miniwob_html_dir().glob("*.html"))
 
 
+_TASK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+
+
+def task_page(task: str) -> Path:
+    """The page of MiniWoB++ task ``task``: a known task name only (never a path; ConfigError else)."""
+    if not isinstance(task, str) or not _TASK_NAME.match(task) or task not in available_tasks():
+        name = task if isinstance(task, str) else repr(task)
+        raise UnknownIdError("MiniWoB++ task", name[:100], available_tasks())
+    return miniwob_html_dir() / f"{task}.html"
+
+
 _LINK = re.compile(r"""<link[^>]+href=["']([^"']+\.css)["']""", re.I)
 _URL = re.compile(r"""url\(["']?([^"')]+)["']?\)""")
 
@@ -129,9 +141,7 @@ class MiniWoBEnv(BrowserEnv):
             raise EnvError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
         if reset_mode not in RESET_MODES:
             raise EnvError(f"reset_mode must be one of {RESET_MODES}, got {reset_mode!r}")
-        path = miniwob_html_dir() / f"{task}.html"
-        if not path.is_file():
-            raise EnvError(f"no MiniWoB++ task {task!r} in {miniwob_html_dir()}")
+        path = task_page(task)
         super().__init__(
             path.as_uri(),
             observation=observation,
@@ -152,6 +162,10 @@ class MiniWoBEnv(BrowserEnv):
         self._clock_due = 0  # ms the fake clock still has to run (see advance_clock)
         self.skip_element_ids = ("query", "reward-display", "sync-task-cover", "click-canvas")
         self.preload_images = stylesheet_images(path)
+
+    def page_origin(self) -> Origin:
+        """The package's MiniWoB++ pages and their shared scripts (``html/``), nothing else."""
+        return Origin.of_folder(str(miniwob_html_dir().parent))
 
     async def load_page(self, page: Any) -> None:
         """Load the page with the reward panel and click canvas hidden (they sit right of the task)."""

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from agentgym.core.cache import cache_root
-from agentgym.core.errors import EnvError
+from agentgym.core.errors import ConfigError, EnvError
 from agentgym.tasks.webshop import catalog as cat
 
 FORMAT_VERSION = 2  # bump whenever the generator's output changes
@@ -43,6 +43,9 @@ def default_cache_dir() -> Path:
 
 def catalog_dir(size: int, seed: int, cache_dir: Path | None = None) -> Path:
     """The cache folder of catalog ``(size, seed)``."""
+    for name, value in (("size", size), ("seed", seed)):  # they name a folder: plain ints only
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"catalog {name} must be a non-negative int, got {value!r:.60}")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return root / "webshop" / f"catalog-{size}-s{seed}-v{FORMAT_VERSION}"
 

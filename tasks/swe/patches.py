@@ -107,7 +107,11 @@ def tree_diff(base: Path, new: Path) -> str:
 
 
 def split_patch(patch: str) -> list[tuple[str, str]]:
-    """``[(path, that file's part of the patch)]``; paths from ``diff --git`` or ``+++``/``---`` lines."""
+    """``[(path, that file's part of the patch)]``; paths from ``diff --git`` or ``+++``/``---`` lines.
+
+    Trailing blank lines of a text chunk are dropped; a git binary patch (``GIT binary patch`` with
+    its ``literal``/``delta`` blocks) keeps the one blank line that ends its last block.
+    """
     chunks: list[list[str]] = []
     for line in patch.splitlines(keepends=True):
         starts = line.startswith("diff --git ")
@@ -120,6 +124,8 @@ def split_patch(patch: str) -> list[tuple[str, str]]:
         path = _chunk_path(chunk)
         while len(chunk) > 1 and not chunk[-1].strip("\r\n"):
             chunk.pop()  # trailing blank lines (an editor's or a shell's) are not context lines
+        if any(line.rstrip("\r\n") == "GIT binary patch" for line in chunk):
+            chunk.append("\n")  # a binary patch's literal/delta block ends with a blank line git needs
         if path is not None:
             result.append((path, "".join(chunk)))
     return result

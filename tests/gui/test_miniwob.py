@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 import agentgym
+from agentgym.core.errors import ConfigError
 from agentgym.environments.gui.miniwob import MiniWoBEnv, available_tasks
 from agentgym.environments.gui.oracles import ORACLES
 from agentgym.environments.gui.registration import MINIWOB_EXCLUDED, MINIWOB_TASKS
@@ -30,6 +31,16 @@ def test_any_installed_page_runs_through_the_generic_id():
         assert "Instruction: Find the" in obs[1].text and obs[1].images
     finally:
         env.close()
+
+
+@pytest.mark.parametrize(
+    "task", ["../miniwob/click-test", "../core/core", "/etc/passwd", "click-test/../click-test", "", 7]
+)
+def test_task_names_are_known_pages_never_paths(task):
+    with pytest.raises(ConfigError, match="unknown MiniWoB"):
+        agentgym.make("gui/miniwob-v0", task=task)
+    with pytest.raises(ConfigError, match="did you mean 'click-test'"):
+        MiniWoBEnv("click-tset")
 
 
 def test_reset_shows_the_instruction_and_seeds_pass_through():

@@ -72,3 +72,46 @@ def test_similarity_is_difflib_ratio():
     assert similarity("abc", "abc") == 1.0
     assert 0.0 < similarity("abcd", "abxx") < 1.0
     assert similarity("", "abc") == 0.0
+
+
+def _git(repo, *args):
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return subprocess.run(cmd, cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def test_git_binary_patches_survive_the_split_and_apply(tmp_path):
+    import shutil
+
+    repo, target = tmp_path / "repo", tmp_path / "target"
+    repo.mkdir()
+    blob = bytes(range(256)) * 8
+    (repo / "a.py").write_text("x = 1\n")
+    (repo / "data.bin").write_bytes(blob)
+    (repo / "old.bin").write_bytes(b"\x00\x01gone")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    shutil.copytree(repo, target, ignore=shutil.ignore_patterns(".git"))
+    changed = blob[:1000] + b"\xff\x00changed" + blob[1000:]
+    (repo / "data.bin").write_bytes(changed)
+    (repo / "new.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00fresh")
+    (repo / "old.bin").unlink()
+    (repo / "a.py").write_text("x = 2\n")
+    _git(repo, "add", "-A")
+    patch = _git(repo, "diff", "--cached", "--binary")
+    assert "GIT binary patch" in patch and patch.endswith("\n\n")
+    parts = split_patch(patch + "\n\n")  # an editor's extra blank lines too
+    assert [p for p, _ in parts] == ["a.py", "data.bin", "new.bin", "old.bin"]
+    assert all(chunk.endswith("\n\n") for p, chunk in parts if p.endswith(".bin"))
+    assert apply_patch(target, "".join(chunk for _, chunk in parts)) is None
+    assert (target / "data.bin").read_bytes() == changed
+    assert (target / "new.bin").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\x00fresh"
+    assert not (target / "old.bin").exists() and (target / "a.py").read_text() == "x = 2\n"
+    fresh = tmp_path / "fresh"  # each file's part applies on its own as well
+    fresh.mkdir()
+    assert apply_patch(fresh, dict(parts)["new.bin"]) is None
+    assert (fresh / "new.bin").read_bytes() == b"\x89PNG\r\n\x1a\n\x00\x00fresh"

@@ -103,26 +103,43 @@ def test_degenerate_final_answer_is_stopped_by_the_judges_guard(srv) -> None:
     assert srv.requests == []
 
 
-def test_judge_down_keeps_the_rule_negative_by_default() -> None:
+def _down_judge() -> OpenAIAgent:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    agent = judge_agent(f"http://127.0.0.1:{port}/v1")
-    config = {"retries": 0}
-    kept = HybridVerifier(ExactRule(), agent, judge_config=config).verify(TASK, "\\boxed{0.5}")
-    assert kept.details["path"] == "appeal_error" and not kept.unscored and kept.score == 0.0
-    assert "judge unavailable" in kept.details["appeal_error"]
-    strict = HybridVerifier(ExactRule(), agent, judge_config=config, on_appeal_error="unscored")
-    verdict = strict.verify(TASK, "\\boxed{0.5}")
-    assert verdict.unscored and "appeal failed" in verdict.error
-    assert strict.estimator.estimate().appeals == 0  # a failed appeal says nothing about the FN rate
+    return judge_agent(f"http://127.0.0.1:{port}/v1")  # nothing listens there
+
+
+def test_judge_down_leaves_a_needed_appeal_unscored() -> None:
+    agent, config = _down_judge(), {"retries": 0}
+    hybrid = HybridVerifier(ExactRule(), agent, judge_config=config)
+    verdict = hybrid.verify(TASK, "\\boxed{0.5}")  # rule negative, guard passed: the judge was needed
+    assert verdict.unscored and verdict.error and "appeal failed" in verdict.error
+    assert "judge unavailable" in verdict.error and verdict.details["path"] == "appeal_error"
+    assert hybrid.estimator.estimate().appeals == 0  # a failed appeal says nothing about the FN rate
+    kept = HybridVerifier(ExactRule(), agent, judge_config=config, on_appeal_error="rule")
+    opted = kept.verify(TASK, "\\boxed{0.5}")  # the explicit opt-in keeps the rule's negative
+    assert opted.details["path"] == "appeal_error" and not opted.unscored and opted.score == 0.0
+    assert "judge unavailable" in opted.details["appeal_error"]
+
+
+def test_judge_down_does_not_matter_when_no_judge_is_needed() -> None:
+    hybrid = HybridVerifier(ExactRule(), _down_judge(), judge_config={"retries": 0})
+    passed = hybrid.verify(TASK, "\\boxed{1/2}")
+    assert not passed.unscored and passed.passed and passed.details["path"] == "rule_pass"
+    guarded = hybrid.verify(TASK, "")  # degenerate: the guard rejects it before any judge call
+    assert not guarded.unscored and guarded.score == 0.0 and guarded.details["path"] == "guard"
+    sampled = HybridVerifier(ExactRule(), _down_judge(), appeal_rate=0.0).verify(TASK, "\\boxed{0.5}")
+    assert not sampled.unscored and sampled.details["path"] == "rule_fail"
 
 
 def test_unparsable_appeal_is_an_appeal_error(srv) -> None:
-    srv.script.extend([Reply("no idea"), Reply("still no idea")])
+    srv.script.extend([Reply("no idea"), Reply("still no idea"), Reply("no idea"), Reply("still no idea")])
     verdict = hybrid_for(srv).verify(TASK, "\\boxed{0.5}")
-    assert verdict.details["path"] == "appeal_error" and verdict.score == 0.0
-    assert "unparsable" in verdict.details["appeal_error"]
+    assert verdict.details["path"] == "appeal_error" and verdict.unscored and "unparsable" in verdict.error
+    kept = hybrid_for(srv, on_appeal_error="rule").verify(TASK, "\\boxed{0.5}")
+    assert kept.details["path"] == "appeal_error" and kept.score == 0.0 and not kept.unscored
+    assert "unparsable" in kept.details["appeal_error"]
 
 
 def test_appeal_rate_zero_never_calls_the_judge(srv) -> None:
@@ -271,7 +288,8 @@ def test_bundled_judge_behind_the_guard() -> None:
     assert counting.calls >= len(GENUINE_APPEALS)  # every genuine appeal did reach the judge
     for (ref, resp, truth), verdict in zip(GENUINE_APPEALS, appeals, strict=True):
         assert verdict.details["path"] in ("appeal_overturned", "appeal_upheld", "appeal_error")
-        assert not verdict.unscored  # a confused tiny judge never breaks the caller
+        # a confused tiny judge never raises: its unusable judgement leaves the verdict unscored
+        assert verdict.unscored == (verdict.details["path"] == "appeal_error")
         appeal = verdict.details["appeal"]
         print(f"{ref!r:8} {resp!r:45} truth={truth!s:5} -> {verdict.details['path']:18} "
               f"judge={appeal['details'].get('judgement') or appeal['error']}")  # fmt: skip

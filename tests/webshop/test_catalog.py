@@ -2,9 +2,15 @@
 
 import pytest
 
-from agentgym.core.errors import EnvError, TaskError
+from agentgym.core.errors import ConfigError, EnvError, TaskError
 from agentgym.environments.webshop.oracle import parse_instruction
-from agentgym.environments.webshop.store import PAGE_SIZE, build_catalog, open_shop_data, tokenize
+from agentgym.environments.webshop.store import (
+    PAGE_SIZE,
+    build_catalog,
+    catalog_dir,
+    open_shop_data,
+    tokenize,
+)
 from agentgym.tasks.splits import generate_split, split_of
 from agentgym.tasks.webshop import catalog as cat
 from agentgym.tasks.webshop import vocab
@@ -71,6 +77,15 @@ def test_tokenizer_drops_stopwords_and_plurals():
 def test_open_rejects_bad_sizes():
     with pytest.raises(EnvError):
         open_shop_data(0)
+
+
+@pytest.mark.parametrize("seed", ["../../x", "/tmp/x", -1, 1.5, True, None])
+def test_catalog_seeds_that_would_name_another_folder_are_rejected(seed, tmp_path):
+    with pytest.raises(ConfigError, match="catalog seed"):
+        catalog_dir(100, seed, tmp_path)
+    with pytest.raises(ConfigError, match="catalog seed"):
+        open_shop_data(100, seed, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing was built (or removed) anywhere
 
 
 def test_instructions_are_webshop_style_and_parse_back():
