@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 import gymnasium as gym
 import numpy as np
 
-from agentgym.core.agent import Agent, EpisodeContext
+from agentgym.core.agent import Agent, EpisodeContext, agent_turn
 from agentgym.core.errors import ConfigError, EnvError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
@@ -201,8 +201,13 @@ class _Episode:
         traj = self.trajectory
         traj.versions = _versions(env)
         base = unwrap(env)
+        # The agent's whole view of the episode besides messages and tools: plain ids and seeds.
         context = EpisodeContext(
-            traj.episode_id, base, self.plan.agent_seed, self.plan.env_seed, self.plan.sample_index
+            traj.episode_id,
+            env_id=traj.env_id,
+            agent_seed=self.plan.agent_seed,
+            seed=self.plan.env_seed,
+            sample_index=self.plan.sample_index,
         )
         try:
             options = {"task": self.task} if self.task is not None else None
@@ -217,10 +222,11 @@ class _Episode:
         shown = list(obs)
         while True:
             t0 = time.perf_counter()
+            context.turn = len(traj.turns)
             try:
-                reply = await _within(
-                    self.agent.act(conversation, base.tools, context), self.config.turn_timeout_s
-                )
+                # Scripted policies (oracle, random) get the env here, from the runner; others never.
+                pending = agent_turn(self.agent, base, conversation, base.tools, context)
+                reply = await _within(pending, self.config.turn_timeout_s)
                 action = reply_message(reply)
             except asyncio.TimeoutError:
                 return self._fail("timeout", f"the agent took longer than {self.config.turn_timeout_s}s")

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agentgym.core.agent import AgentReply, EpisodeContext
+from agentgym.core.env import Action, Env
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.core.tools import ToolSpec
@@ -53,18 +54,20 @@ class NoisyOracleAgent:
         """The probability of answering with the oracle's assignment at SATURN difficulty ``D``."""
         return sigmoid(self.a - self.b * difficulty)
 
+    def scripted_action(self, env: Env, context: EpisodeContext) -> Action:
+        """Called by the runner, which holds the env (a scripted policy never sees it via act)."""
+        if env.task is None:
+            raise RuntimeError("the noisy oracle needs a reset env")
+        p = self.p_solve(float(env.task.difficulty["saturn"]))
+        return env.oracle_action() if context.rng.random() < p else env.sample_action(context.rng)
+
     async def act(
         self,
         messages: Sequence[Message],
         tools: Sequence[ToolSpec] = (),
         context: EpisodeContext | None = None,
     ) -> AgentReply:
-        if context is None or context.env.task is None:
-            raise RuntimeError("the noisy oracle needs the episode context")
-        env = context.env
-        p = self.p_solve(float(env.task.difficulty["saturn"]))
-        action = env.oracle_action() if context.rng.random() < p else env.sample_action(context.rng)
-        return AgentReply(action if isinstance(action, Message) else Message("assistant", str(action)))
+        raise RuntimeError("the noisy oracle plays through the runner's scripted hook")
 
 
 def run(source: Curriculum, agent: NoisyOracleAgent, episodes: int, seed: int, concurrency: int) -> dict:

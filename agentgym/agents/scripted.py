@@ -1,4 +1,9 @@
-"""Scripted agents: ``random`` (the env's random policy) and ``oracle`` (the env's solver)."""
+"""Scripted agents: ``random`` (the env's random policy) and ``oracle`` (the env's solver).
+
+Both are :class:`~agentgym.core.agent.ScriptedPolicy` objects: they never receive the env through
+``act``. The runner that steps the env calls ``scripted_action(env, context)`` for them (see
+:func:`~agentgym.core.agent.agent_turn`), also through wrappers that expose ``wrapped_agent``.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,13 @@ from agentgym.core.messages import Message
 from agentgym.core.tools import ToolSpec
 
 
-def _as_message(action: Action) -> Message:
-    if isinstance(action, Message):
-        return action
-    if isinstance(action, str):
-        return Message("assistant", action)
-    return Message.from_dict({"role": "assistant", **dict(action)})
-
-
 class _ScriptedAgent:
-    """An agent that asks the env itself for its action (needs the episode context)."""
+    """An agent whose action comes from the env itself, through the runner's scripted hook."""
 
     name = "scripted"
 
-    def _action(self, context: EpisodeContext) -> Action:
+    def scripted_action(self, env: Env, context: EpisodeContext) -> Action:
+        """The action for ``env``'s current state (called by the runner, which holds the env)."""
         raise NotImplementedError
 
     async def act(
@@ -33,10 +31,11 @@ class _ScriptedAgent:
         tools: Sequence[ToolSpec] = (),
         context: EpisodeContext | None = None,
     ) -> AgentReply:
-        """Return the env's scripted action for the current state."""
-        if context is None or not isinstance(context.env, Env):
-            raise AgentError(f"the {self.name} agent needs the episode context (run it through the runner)")
-        return AgentReply(_as_message(self._action(context)))
+        """Refuse: a scripted agent reads the env, which only the runner holds."""
+        raise AgentError(
+            f"the {self.name} agent plays through the runner's scripted hook, not act(): run it with "
+            "agentgym.rollout / eval, or call agentgym.core.agent.agent_turn(agent, env, ...)"
+        )
 
 
 class RandomAgent(_ScriptedAgent):
@@ -44,8 +43,9 @@ class RandomAgent(_ScriptedAgent):
 
     name = "random"
 
-    def _action(self, context: EpisodeContext) -> Action:
-        return context.env.sample_action(context.rng)
+    def scripted_action(self, env: Env, context: EpisodeContext) -> Action:
+        """A random action of ``env``, drawn with the episode's agent RNG."""
+        return env.sample_action(context.rng)
 
 
 class OracleAgent(_ScriptedAgent):
@@ -53,7 +53,8 @@ class OracleAgent(_ScriptedAgent):
 
     name = "oracle"
 
-    def _action(self, context: EpisodeContext) -> Action:
-        if not context.env.has_oracle:
-            raise AgentError(f"{type(context.env).__name__} has no oracle")
-        return context.env.oracle_action()
+    def scripted_action(self, env: Env, context: EpisodeContext) -> Action:
+        """The next action of ``env``'s solver; AgentError when it has none."""
+        if not env.has_oracle:
+            raise AgentError(f"{type(env).__name__} has no oracle")
+        return env.oracle_action()

@@ -1,6 +1,6 @@
 """Core types and the Env base class; depends on nothing else in AgentGym."""
 
-from agentgym.core.agent import Agent, AgentReply, EpisodeContext
+from agentgym.core.agent import Agent, AgentReply, EpisodeContext, ScriptedPolicy
 from agentgym.core.env import Action, Env, Observation, StepResult
 from agentgym.core.messages import ImagePart, Message, TextPart, ToolCall
 from agentgym.core.task import Task
@@ -16,6 +16,7 @@ __all__ = [
     "ImagePart",
     "Message",
     "Observation",
+    "ScriptedPolicy",
     "StepResult",
     "Task",
     "TextPart",

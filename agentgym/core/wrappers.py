@@ -13,7 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from agentgym.core.agent import Agent, EpisodeContext, run_sync
+from agentgym.core.agent import Agent, EpisodeContext, agent_turn, run_sync
 from agentgym.core.env import Action, Env, Observation
 from agentgym.core.errors import ConfigError, EnvError
 from agentgym.core.messages import Message
@@ -170,11 +170,12 @@ class Opponents(AsyncWrapper):
         """Async reset; opponents who move first play before the agent sees its observation."""
         self._histories = {p: [] for p in self.opponents}
         seed = kwargs.get("seed")
-        base = self.env.unwrapped
+        spec = getattr(self.env.unwrapped, "spec", None)
+        env_id = str(getattr(spec, "id", "") or "")
         self._contexts = {
             p: EpisodeContext(
-                f"opponent-{p}", base, agent_seed=None if seed is None else seed + 1 + i, seed=seed
-            )  # type: ignore[arg-type]
+                f"opponent-{p}", env_id, agent_seed=None if seed is None else seed + 1 + i, seed=seed
+            )
             for i, p in enumerate(self.opponents)
         }
         obs, info = await _areset(self.env, **kwargs)
@@ -211,8 +212,12 @@ class Opponents(AsyncWrapper):
             history = self._histories.setdefault(seat, [])
             history.extend(obs)
             context = self._contexts[seat]
-            tools = getattr(self.env.unwrapped, "tools", ())
-            reply = await agent.act(list(history), tools, context)
+            base = self.env.unwrapped
+            tools = getattr(base, "tools", ())
+            # Scripted opponents (random, oracle) get the env from here; model opponents only see
+            # their seat's messages.
+            reply = await agent_turn(agent, base, list(history), tools, context)  # type: ignore[arg-type]
+            context.turn += 1
             history.append(reply.message)
             obs, _, terminated, truncated, info = await _astep(self.env, reply.message)
             reward += self._my_reward(info)

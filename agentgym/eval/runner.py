@@ -52,10 +52,16 @@ class SuiteTaskSource:
 
 
 class _Throttled:
-    """Bounds the agent calls in flight across every env of a suite (one semaphore)."""
+    """Bounds the agent calls in flight across every env of a suite (one semaphore).
+
+    ``wrapped_agent`` lets the runner find a scripted policy (oracle, random) behind the throttle
+    and call its env hook itself (:func:`agentgym.core.agent.scripted_policy`); those replies are
+    computed by the runner and need no throttling.
+    """
 
     def __init__(self, agent: Agent, limit: int) -> None:
         self.agent, self.name = agent, getattr(agent, "name", type(agent).__name__)
+        self.wrapped_agent = agent
         self._limit = limit
         self._semaphore: asyncio.Semaphore | None = None
 

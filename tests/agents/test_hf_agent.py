@@ -59,7 +59,7 @@ def agent(model_dir: Path) -> HFAgent:
 
 
 def _context(seed: int | None, sample_index: int = 0) -> EpisodeContext:
-    return EpisodeContext(episode_id="e", env=None, agent_seed=0, seed=seed, sample_index=sample_index)
+    return EpisodeContext(episode_id="e", agent_seed=0, seed=seed, sample_index=sample_index)
 
 
 def _forward_logprobs(agent: HFAgent, prompt: list[int], completion: list[int], temperature: float):

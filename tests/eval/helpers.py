@@ -20,7 +20,10 @@ def tiny_suite(name: str = "tiny") -> EvalSuite:
 
 
 class Counting:
-    """Wraps a scripted agent, counts its calls; raises KeyboardInterrupt after ``interrupt_after``."""
+    """Wraps a scripted agent, counts its calls; raises KeyboardInterrupt after ``interrupt_after``.
+
+    It is itself a scripted policy: the runner calls its ``scripted_action`` with the env.
+    """
 
     def __init__(self, inner: object, interrupt_after: int | None = None) -> None:
         self.inner = inner
@@ -28,10 +31,13 @@ class Counting:
         self.calls = 0
         self.interrupt_after = interrupt_after
 
-    async def act(self, messages, tools=(), context=None):  # type: ignore[no-untyped-def]
+    def scripted_action(self, env, context):  # type: ignore[no-untyped-def]
         if self.interrupt_after is not None and self.calls >= self.interrupt_after:
             raise KeyboardInterrupt  # what Ctrl-C does to the event loop
         self.calls += 1
+        return self.inner.scripted_action(env, context)  # type: ignore[attr-defined]
+
+    async def act(self, messages, tools=(), context=None):  # type: ignore[no-untyped-def]
         return await self.inner.act(messages, tools, context)  # type: ignore[attr-defined]
 
 
