@@ -47,9 +47,15 @@ test: install-dev system-deps
 	$(BIN)/python -m agentgym.agents.bundled --prepare
 	$(BIN)/python -m pytest -q
 
+# import-linter reads the package's files: an editable install shows it only agentgym/, so the
+# layer contract is checked on a regular install of this tree in a scratch folder.
+LINT_DIR := build/lint-install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	rm -rf build
+	$(PIP) install -q --no-deps --no-build-isolation --target $(LINT_DIR) . 2>/dev/null
+	cd $(LINT_DIR) && PYTHONPATH=$(CURDIR)/$(LINT_DIR) $(CURDIR)/$(BIN)/lint-imports --config $(CURDIR)/pyproject.toml
 
 bench: install-dev
 	$(PIP) install -q reasoning-gym

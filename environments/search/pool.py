@@ -1,4 +1,4 @@
-"""Accepted self-play tasks as a curriculum, and the search self-play loop.
+"""Accepted self-play tasks as a curriculum (the loop that fills it: :mod:`agentgym.selfplay`).
 
 :class:`SelfPlayPool` is a :class:`~agentgym.rollout.TaskSource`: it serves the accepted questions
 to solver episodes (``search/qa-v0`` with ``task_source=pool``), preferring the most learnable ones
@@ -10,7 +10,6 @@ accepted question (0 for rejected ones). Held-out tasks are never admitted, so e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -90,67 +89,3 @@ class SelfPlayPool:
         self.seed, self.window = int(state["seed"]), int(state["window"])
         self.tasks = {t["id"]: Task.from_dict(t) for t in state["tasks"]}
         self.outcomes = {k: [bool(v) for v in vs] for k, vs in state["outcomes"].items()}
-
-
-@dataclass
-class SelfPlayRound:
-    """What one self-play round did: proposals, acceptances and the solver's results."""
-
-    proposals: int = 0
-    accepted: int = 0
-    solver_episodes: int = 0
-    solver_passed: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-
-def run_self_play(
-    proposer: Any,
-    solver: Any,
-    rounds: int = 1,
-    proposals_per_round: int = 4,
-    solver_episodes_per_round: int = 4,
-    pool: SelfPlayPool | None = None,
-    proposer_kwargs: Mapping[str, Any] | None = None,
-    solver_kwargs: Mapping[str, Any] | None = None,
-    seed: int = 0,
-) -> tuple[SelfPlayPool, list[SelfPlayRound]]:
-    """Alternate proposer episodes (RAG-checked proposals into ``pool``) and solver episodes on them.
-
-    ``proposer`` and ``solver`` are agents; ``proposer_kwargs`` go to ``search/ssp-proposer-v0``
-    (e.g. ``rag_solver=solver`` for the SSP check with the solver model), ``solver_kwargs`` to
-    ``search/qa-v0``.
-    """
-    from agentgym.rollout import RolloutConfig, run_rollouts
-
-    pool = pool if pool is not None else SelfPlayPool(seed)
-    history = []
-    for r in range(rounds):
-        stats = SelfPlayRound()
-        config = RolloutConfig(
-            proposals_per_round,
-            seed=seed + 2 * r,
-            concurrency=1,
-            env_kwargs=dict(proposer_kwargs or {}),
-            progress=False,
-        )
-        result = run_rollouts("search/ssp-proposer-v0", proposer, config)
-        for traj in result.trajectories:
-            stats.proposals += 1
-            details = (traj.verdict or {}).get("details", {})
-            reason = str(details.get("reason", traj.status))
-            stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
-            if details.get("task") and pool.add(Task.from_dict(details["task"])):
-                stats.accepted += 1
-        if len(pool):
-            config = RolloutConfig(
-                solver_episodes_per_round,
-                seed=seed + 2 * r + 1,
-                concurrency=1,
-                env_kwargs=dict(solver_kwargs or {}),
-                progress=False,
-            )
-            solved = run_rollouts("search/qa-v0", solver, config, task_source=pool)
-            stats.solver_episodes = len(solved.trajectories)
-            stats.solver_passed = sum(bool(t.passed) for t in solved.trajectories)
-        history.append(stats)
-    return pool, history

@@ -11,7 +11,7 @@ solver given every document the proposer retrieved answers it correctly.
   ``"evidence"`` (the default, no model): the answer must appear in the retrieved text. Reward 1.0
   for an accepted question; the verdict carries the new task (``details["task"]``).
 - :class:`~agentgym.environments.search.pool.SelfPlayPool` holds accepted tasks as a curriculum
-  for solver episodes on ``search/qa-v0`` (see :func:`~agentgym.environments.search.pool.run_self_play`).
+  for solver episodes on ``search/qa-v0`` (see :func:`~agentgym.selfplay.run_self_play`).
 """
 
 from __future__ import annotations

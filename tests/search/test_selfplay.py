@@ -12,9 +12,10 @@ from agentgym.core.agent import AgentReply
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
-from agentgym.environments.search.pool import SelfPlayPool, run_self_play
+from agentgym.environments.search.pool import SelfPlayPool
 from agentgym.environments.search.qa import SearchQAEnv
 from agentgym.environments.search.selfplay import ProposerEnv
+from agentgym.selfplay import run_self_play
 from agentgym.tasks.splits import split_of
 from agentgym.trajectory import Trajectory
 
