@@ -1,37 +1,45 @@
 """The shared shape of the built-in games: a generator-posed task, a move budget, a verdict.
 
-Each game draws its task from its generator (``difficulty`` overrides the config, ``level`` picks
-a difficulty level, ``split`` keeps held-out tasks out of training), or plays
-``options["task"]``. Moves are plain text: the last ``[...]`` in the reply (TextArena's style),
+Each game draws its task from the generator its spec names (``generator``, an id built with
+:func:`agentgym.tasks.registry.generator_class`; ``difficulty`` overrides the config, ``level``
+picks a difficulty level, ``split`` keeps held-out tasks out of training), or plays
+``options["task"]``. A game module imports its rules module (``tasks/games/<game>_rules.py``),
+never its generator module. Moves are plain text: the last ``[...]`` in the reply (TextArena's style),
 or a bare move word. A reply without a readable move is an error observation that costs
 ``format_penalty`` and counts against the move budget.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentgym.core.env import Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.base import TaskGenerator
+from agentgym.tasks.registry import generator_class
 from agentgym.tasks.splits import SPLITS, pose_task, split_of
+
+if TYPE_CHECKING:
+    from agentgym.tasks.base import TaskGenerator
 
 
 class BuiltinGameEnv(Env):
-    """Base of the built-in games (subclasses set ``generator_cls`` and play the rules)."""
+    """Base of the built-in games (subclasses name their default ``generator`` and play the rules)."""
 
     family = "games"
     supports_fork = True
     supports_pickle = True
     step_in_thread = False  # moves are dictionary lookups
     max_action_chars = 20_000
-    generator_cls: ClassVar[type[TaskGenerator]]
+    #: Legacy: a subclass may still set its generator class here instead of naming an id; it is
+    #: used only when no ``generator`` id is given.
+    generator_cls: ClassVar[type[TaskGenerator] | None] = None
 
     def __init__(
         self,
+        generator: str | None = None,
         difficulty: dict[str, Any] | None = None,
         level: int | None = None,
         split: str = "train",
@@ -42,12 +50,14 @@ class BuiltinGameEnv(Env):
             raise EnvError(f"split must be one of {SPLITS}, got {split!r}")
         if level is not None and (not isinstance(level, int) or level < 0):
             raise EnvError(f"level must be None or an int >= 0, got {level!r}")
+        if generator is not None:
+            cls = generator_class(generator)
+        elif self.generator_cls is not None:
+            cls = self.generator_cls
+        else:
+            raise EnvError(f"{type(self).__name__} needs a generator id")
         overrides = dict(difficulty or {})
-        self.generator = (
-            self.generator_cls.at_level(level, **overrides)
-            if level is not None
-            else self.generator_cls(**overrides)
-        )
+        self.generator = cls.at_level(level, **overrides) if level is not None else cls(**overrides)
         self.split = split
         self.moves = 0
         self.format_errors = 0

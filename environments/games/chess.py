@@ -1,7 +1,7 @@
 """Chess endgames (LMRL-Gym): mate a lone king with king and queen or rook (``games/chess-endgame-v0``).
 
 The agent plays White, one move per turn: ``[d1d7]`` (UCI) or ``[Qd7]`` (SAN), or the bare move.
-Black is the fixed defender of :mod:`agentgym.tasks.games.chess_endgame` (the move that delays
+Black is the fixed defender of :mod:`agentgym.tasks.games.chess_rules` (the move that delays
 mate longest per the exact tablebase), so a seed and White's moves fix the whole game. Checkmate
 ends the episode with reward 1.0; stalemate, losing the piece or the 50-move rule end it with 0;
 after ``max_moves`` moves (``2 * DTM + 10``; unreadable and illegal moves count, and cost
@@ -20,7 +20,7 @@ from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
 from agentgym.tasks.games import chess_tablebase as tb
-from agentgym.tasks.games.chess_endgame import PIECE_SETS, ChessEndgameGenerator, Endgame
+from agentgym.tasks.games.chess_rules import Endgame, table_for
 from agentgym.tasks.games.common import last_bracketed
 
 RULES = (
@@ -41,10 +41,15 @@ ENDINGS = {
 class ChessEndgameEnv(BuiltinGameEnv):
     """Checkmate a lone king from a position with a known distance to mate."""
 
-    generator_cls = ChessEndgameGenerator
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str = "games/chess_endgame",
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(generator, difficulty, level, split, render_mode)
         self.game: Endgame | None = None
         self.played: list[str] = []
 
@@ -55,7 +60,7 @@ class ChessEndgameEnv(BuiltinGameEnv):
 
     def _table(self) -> tb.Tablebase:
         assert self.task is not None
-        return tb.load_table(PIECE_SETS[self.task.spec["pieces"]])
+        return table_for(self.task.spec)
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = self._start(options)
@@ -92,7 +97,7 @@ class ChessEndgameEnv(BuiltinGameEnv):
         self.played.append(move.uci)
         reply = game.play(move, self._table())
         event = f"You played {san} ({move.uci})." + (f" Black played {reply}." if reply else "")
-        self.won = game.result == "checkmate"
+        self.won = game.won
         terminated = bool(game.result)
         truncated = not terminated and self.moves >= self.budget
         text = self._board(f"{event} {ENDINGS.get(game.result, '')}".rstrip())

@@ -19,13 +19,17 @@ from agentgym.core.env import Action, StepResult
 from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
-from agentgym.tasks.games.common import DIRECTIONS, Cell, parse_direction
-from agentgym.tasks.games.frozenlake import (
-    PERPENDICULAR,
-    FrozenLakeGenerator,
+from agentgym.tasks.games.common import Cell, parse_direction, random_move
+from agentgym.tasks.games.frozenlake_rules import (
+    GOAL,
+    HOLE,
+    START,
+    ends_game,
     move,
     optimal_policy,
     shortest_path,
+    slip,
+    tile,
 )
 
 RULES = (
@@ -39,12 +43,18 @@ SLIP = "The ice is slippery: a move may carry you sideways instead (1 in 3 goes 
 class FrozenLakeEnv(BuiltinGameEnv):
     """Cross a generated frozen lake to the goal."""
 
-    generator_cls = FrozenLakeGenerator
-
-    def __init__(self, *args: Any, slippery: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str = "games/frozenlake",
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+        slippery: bool = False,
+    ) -> None:
+        super().__init__(generator, difficulty, level, split, render_mode)
         self.slippery = bool(slippery)
-        self.pos: Cell = (0, 0)
+        self.pos: Cell = START
         self._policy: dict[Cell, str] | None = None
         self._lines: list[str] = []  # the map's rows as text, without the agent
 
@@ -55,7 +65,7 @@ class FrozenLakeEnv(BuiltinGameEnv):
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = self._start(options)
-        self.pos, self._policy = (0, 0), None
+        self.pos, self._policy = START, None
         self._lines = ["".join(row) for row in task.spec["grid"]]
         rules = RULES.format(slip=SLIP if self.slippery else "", budget=self.budget)
         return [Message("system", rules), Message("user", self._board("The lake:"))], {
@@ -77,19 +87,19 @@ class FrozenLakeEnv(BuiltinGameEnv):
         self.moves += 1
         actual = direction
         if self.slippery:
-            actual = (direction, *PERPENDICULAR[direction])[int(self.np_random.integers(3))]
+            actual = slip(direction, int(self.np_random.integers(3)))
         grid = self.task.spec["grid"]
         self.pos = move(grid, self.pos, actual)
-        tile = grid[self.pos[0]][self.pos[1]]
-        self.won = tile == "G"
-        terminated = tile in "HG"
+        landed = tile(grid, self.pos)
+        self.won = landed == GOAL
+        terminated = ends_game(landed)
         truncated = not terminated and self.moves >= self.budget
         event = (
             f"You moved {actual}"
             + (f" (you slipped; you chose {direction})" if actual != direction else "")
             + "."
         )
-        if tile == "H":
+        if landed == HOLE:
             event += " You fell into a hole. Game over."
         elif self.won:
             event += " You reached the goal!"
@@ -108,7 +118,7 @@ class FrozenLakeEnv(BuiltinGameEnv):
 
     def sample_action(self, rng: np.random.Generator) -> Action:
         """A random direction."""
-        return f"[{list(DIRECTIONS)[int(rng.integers(4))]}]"
+        return random_move(rng)
 
     def oracle_action(self) -> Action:
         """A shortest path's next move, or on slippery ice the optimal policy's move."""

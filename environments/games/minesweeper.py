@@ -6,7 +6,7 @@ notes for the agent; a flagged cell can still be revealed). Revealing a mine end
 with reward 0; revealing every safe cell wins (reward 1). Revealing an open cell or naming a cell
 off the board is an invalid move (an error observation; it counts against the budget of
 ``2 * rows * cols`` moves). The oracle is the constraint solver of
-:mod:`agentgym.tasks.games.minesweeper`; it may have to guess, so it does not always win.
+:mod:`agentgym.tasks.games.minesweeper_rules`; it may have to guess, so it does not always win.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
 from agentgym.tasks.games.common import Cell, last_bracketed
-from agentgym.tasks.games.minesweeper import MinesweeperGenerator, counts, flood, solver_move
+from agentgym.tasks.games.minesweeper_rules import (
+    cleared,
+    counts,
+    flood,
+    mines_of,
+    opening,
+    safe_cells,
+    solver_move,
+)
 
 RULES = (
     "You play Minesweeper on a {rows} x {cols} board with {mines} mines. '.' is a hidden cell, 'F' a "
@@ -40,10 +48,15 @@ _HIT, _FLAG, _HIDDEN = " *", " F", " ."
 class MinesweeperEnv(BuiltinGameEnv):
     """Clear a generated minefield."""
 
-    generator_cls = MinesweeperGenerator
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str = "games/minesweeper",
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(generator, difficulty, level, split, render_mode)
         self.revealed: dict[Cell, int] = {}
         self.flags: set[Cell] = set()
         self.mines: frozenset[Cell] = frozenset()
@@ -66,12 +79,12 @@ class MinesweeperEnv(BuiltinGameEnv):
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = self._start(options)
         spec = task.spec
-        self.mines = frozenset(tuple(m) for m in task.answer)  # type: ignore[misc]
+        self.mines = mines_of(task.answer)
         self.numbers = counts(self.mines, spec["rows"], spec["cols"])
-        self.revealed = MinesweeperGenerator.opening(self.generator, task)
+        self.revealed = opening(spec, self.mines)
         self.flags, self.hit, self._final_verdict = set(), None, None
         self._rows, self._cols = spec["rows"], spec["cols"]
-        self._safe_total = spec["rows"] * spec["cols"] - spec["mines"]
+        self._safe_total = safe_cells(spec)
         self._budget = 2 * spec["rows"] * spec["cols"]
         self._shown = [[_HIDDEN] * spec["cols"] for _ in range(spec["rows"])]
         self._lines = ["    " + " ".join(f"{c:>2}" for c in range(spec["cols"]))] + [""] * spec["rows"]
@@ -147,7 +160,7 @@ class MinesweeperEnv(BuiltinGameEnv):
             flags.discard(new)
             shown[new[0]][new[1]] = _NUMBER_MARKS[number]  # what _show() draws for a revealed cell
             dirty.add(new[0])
-        self.won = len(revealed) == self._safe_total
+        self.won = cleared(self.task.spec, len(revealed))  # type: ignore[union-attr]
         return self._after(
             f"Revealed {cell[0]} {cell[1]}." + (" Every safe cell is open: you win!" if self.won else ""),
             self.won,
@@ -166,9 +179,12 @@ class MinesweeperEnv(BuiltinGameEnv):
             return super().verdict()
         if self.over and self._final_verdict is not None:
             return self._final_verdict  # the board no longer changes: judged once
-        safe = self.task.spec["rows"] * self.task.spec["cols"] - self.task.spec["mines"]
         verdict = self._outcome(
-            {"revealed": len(self.revealed), "safe_cells": safe, "hit_mine": self.hit is not None},
+            {
+                "revealed": len(self.revealed),
+                "safe_cells": self._safe_total,
+                "hit_mine": self.hit is not None,
+            },
             "minesweeper",
         )
         if self.over:

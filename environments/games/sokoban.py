@@ -18,10 +18,10 @@ from agentgym.core.env import Action, StepResult
 from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
-from agentgym.tasks.games.common import DIRECTIONS, FROM_LETTER, parse_direction
-from agentgym.tasks.games.sokoban import (
-    SokobanGenerator,
+from agentgym.tasks.games.common import FROM_LETTER, parse_direction, random_move
+from agentgym.tasks.games.sokoban_rules import (
     SokobanState,
+    line,
     render_on,
     solve,
     state_from_spec,
@@ -38,10 +38,16 @@ RULES = (
 class SokobanEnv(BuiltinGameEnv):
     """Push boxes onto goals on a generated, solvable level."""
 
-    generator_cls = SokobanGenerator
-
-    def __init__(self, *args: Any, budget_factor: int = 3, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str = "games/sokoban",
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+        budget_factor: int = 3,
+    ) -> None:
+        super().__init__(generator, difficulty, level, split, render_mode)
         self.budget_factor = budget_factor
         self.state: SokobanState | None = None
         self._plan: list[str] = []
@@ -58,11 +64,10 @@ class SokobanEnv(BuiltinGameEnv):
         task = self._start(options)
         self.state = state_from_spec(task.spec)
         self._static = static_grid(self.state, task.spec["size"])
-        self._plan, self._on_path = [], {}
-        state = self.state
-        for letter in task.answer:
-            self._on_path[state.key()] = FROM_LETTER[letter]
-            state, _ = state.move(FROM_LETTER[letter])
+        self._plan = []
+        solution = [FROM_LETTER[letter] for letter in task.answer]
+        states = line(self.state, solution)[:-1]  # the state before each move
+        self._on_path = {state.key(): move for state, move in zip(states, solution, strict=True)}
         obs = [
             Message("system", RULES.format(budget=self.budget)),
             Message("user", self._board("The level:")),
@@ -71,10 +76,10 @@ class SokobanEnv(BuiltinGameEnv):
 
     def _board(self, event: str) -> str:
         assert self.state is not None and self.task is not None
-        on_goal = len(self.state.boxes & self.state.goals)
+        counts = self.state.box_counts()
         return (
             f"{event}\n{render_on(self._static, self.state)}\n"
-            f"Boxes on goals: {on_goal} of {len(self.state.goals)}. "
+            f"Boxes on goals: {counts['boxes_on_goals']} of {counts['boxes']}. "
             f"Moves used: {self.moves} of {self.budget}."
         )
 
@@ -110,12 +115,11 @@ class SokobanEnv(BuiltinGameEnv):
         """Passed when every box is on a goal."""
         if self.state is None:
             return super().verdict()
-        on_goal = len(self.state.boxes & self.state.goals)
-        return self._outcome({"boxes_on_goals": on_goal, "boxes": len(self.state.goals)}, "sokoban")
+        return self._outcome(self.state.box_counts(), "sokoban")
 
     def sample_action(self, rng: np.random.Generator) -> Action:
         """A random direction."""
-        return f"[{list(DIRECTIONS)[int(rng.integers(4))]}]"
+        return random_move(rng)
 
     def oracle_action(self) -> Action:
         """The next move of a shortest solution (BFS, capped), else of the construction's solution."""

@@ -5,12 +5,11 @@ marks: ``G`` right letter and place, ``Y`` in the word elsewhere, ``-`` not in i
 secret within ``max_guesses`` (6) wins with reward 1.0. A guess that is not a five-letter word of
 the list is an invalid move: it does not use a guess, but after ``max_invalid`` (10) of them the
 episode is truncated. The oracle is the consistent-candidate solver of
-:mod:`agentgym.tasks.games.wordle` (its win rate per level is measured in ``tests/games``).
+:mod:`agentgym.tasks.games.wordle_rules` (its win rate per level is measured in ``tests/games``).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
 from agentgym.tasks.games.common import last_bracketed
-from agentgym.tasks.games.wordle import LENGTH, WordleGenerator, feedback, solver_guess, word_set
+from agentgym.tasks.games.wordle_rules import LENGTH, feedback, is_solution, is_valid_guess, solver_guess
 from agentgym.tasks.games.wordlist import WORDS
 
 RULES = (
@@ -29,16 +28,21 @@ RULES = (
     "the word but elsewhere, - = the letter is not in the word. Reply with one guess per turn in "
     "square brackets, e.g. [crane]."
 )
-_WORD = re.compile(r"^[a-z]{1,20}$")
 
 
 class WordleEnv(BuiltinGameEnv):
     """Guess a secret word from letter-by-letter feedback."""
 
-    generator_cls = WordleGenerator
-
-    def __init__(self, *args: Any, max_invalid: int = 10, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str = "games/wordle",
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+        max_invalid: int = 10,
+    ) -> None:
+        super().__init__(generator, difficulty, level, split, render_mode)
         self.max_invalid = max_invalid
         self.history: list[tuple[str, str]] = []
 
@@ -59,7 +63,7 @@ class WordleEnv(BuiltinGameEnv):
     def _step(self, action: Message) -> StepResult:
         assert self.task is not None
         word = last_bracketed(action.text) or action.text.strip().strip(".!").lower()
-        if not _WORD.match(word) or len(word) != LENGTH or word not in word_set():
+        if not is_valid_guess(word):
             shown = word[:30] if len(word) <= 30 else word[:30] + "..."
             result = self._unreadable(f"{shown!r} is not a {LENGTH}-letter word in the word list")
             self.moves -= 1  # an invalid guess does not use a guess; format_errors bounds them
@@ -70,7 +74,7 @@ class WordleEnv(BuiltinGameEnv):
         self.moves += 1
         marks = feedback(word, self.task.answer)
         self.history.append((word, marks))
-        self.won = word == self.task.answer
+        self.won = is_solution(word, self.task.answer)
         left = self.task.spec["max_guesses"] - self.moves
         lines = [f"{g.upper()}  {m}" for g, m in self.history]
         if self.won:

@@ -23,17 +23,20 @@ from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message, tool_result
 from agentgym.core.tools import ToolCallError, ToolSpec, object_schema, parse_tool_calls
 from agentgym.core.verdict import Verdict
-from agentgym.tasks.puzzles.maze import (
+from agentgym.tasks.puzzles.maze_rules import (
     DIRECTIONS,
     Cell,
-    MazeGenerator,
+    at_goal,
     bfs,
     can_move,
     open_directions,
     parse_direction,
+    path_efficiency,
+    progress,
     shortest_path,
     step,
 )
+from agentgym.tasks.registry import generator_class
 from agentgym.tasks.splits import SPLITS, pose_task, split_of
 
 MOVE = ToolSpec(
@@ -56,7 +59,11 @@ INSTRUCTIONS = (
 
 
 class MazeEnv(Env):
-    """Walk a generated maze to its goal, seeing only a window around you (tasks of ``puzzles/maze``)."""
+    """Walk a generated maze to its goal, seeing only a window around you.
+
+    ``generator`` names the task generator (its spec passes ``puzzles/maze``); the rules come from
+    :mod:`agentgym.tasks.puzzles.maze_rules`, which the generator shares.
+    """
 
     family = "puzzles"
     tools = (MOVE,)
@@ -66,6 +73,7 @@ class MazeEnv(Env):
 
     def __init__(
         self,
+        generator: str = "puzzles/maze",
         difficulty: dict[str, Any] | None = None,
         split: str = "train",
         view_radius: int = 1,
@@ -79,7 +87,7 @@ class MazeEnv(Env):
             raise EnvError(f"view_radius must be an int in [0, {MAX_VIEW_RADIUS}], got {view_radius!r}")
         if max_moves is not None and (not isinstance(max_moves, int) or max_moves < 1):
             raise EnvError(f"max_moves must be None or an int >= 1, got {max_moves!r}")
-        self.generator = MazeGenerator(**(difficulty or {}))
+        self.generator = generator_class(generator)(**(difficulty or {}))
         self.split = split
         self.view_radius = view_radius
         self.max_moves = max_moves
@@ -160,7 +168,7 @@ class MazeEnv(Env):
     @property
     def at_goal(self) -> bool:
         """True when the agent stands on the goal cell."""
-        return self.task is not None and list(self.pos) == list(self.task.spec["goal"])
+        return self.task is not None and at_goal(self.pos, self.task.spec["goal"])
 
     def _describe(self, event: str) -> str:
         spec = self.task.spec  # type: ignore[union-attr]
@@ -206,8 +214,8 @@ class MazeEnv(Env):
             "format_errors": self.format_errors,
             "shortest": shortest,
             "remaining": remaining,
-            "progress": round(max(0.0, 1.0 - remaining / shortest), 4),
-            "path_efficiency": round(shortest / self.moves, 4) if passed else 0.0,
+            "progress": progress(remaining, shortest),
+            "path_efficiency": path_efficiency(shortest, self.moves) if passed else 0.0,
         }
         return Verdict(1.0 if passed else 0.0, passed, kind="maze", details=details)
 

@@ -8,8 +8,7 @@ forward solution, so every level is solvable; levels whose boxes did not all lea
 are drawn again. The task's answer is that solution (``UDLR`` letters, not necessarily the
 shortest). Difficulty: ``size`` and ``boxes`` (and the reverse walk's length).
 
-Symbols: ``#`` wall, ``_`` floor, ``O`` goal, ``X`` box, ``*`` box on a goal, ``P`` player,
-``+`` player on a goal.
+The rules (moves, the win, rendering, the solver) are in :mod:`.sokoban_rules`, shared with the env.
 """
 
 from __future__ import annotations
@@ -23,13 +22,14 @@ import numpy as np
 from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.base import DifficultyAttr, GeneratorConfig, require
-from agentgym.tasks.games.common import DIRECTIONS, Cell, MoveStringGenerator, moves_answer_format
+from agentgym.tasks.games.common import DIRECTIONS, Cell, moves_answer_format
+from agentgym.tasks.games.move_string import MoveStringGenerator
+from agentgym.tasks.games.sokoban_rules import SokobanState, line, render, state_from_spec
 
 MAX_TRIES = 200
 MIN_SOLUTION = 3
 #: The backward walk goes on (up to this many times ``reverse_steps``) until every box left its goal.
 EXTRA_WALK = 10
-WALL, FLOOR = "#", "_"
 
 
 @dataclass(frozen=True)
@@ -48,105 +48,6 @@ class SokobanConfig(GeneratorConfig):
         require(1 <= self.boxes <= 5, self, "boxes", "must be in [1, 5]")
         require(5 <= self.reverse_steps <= 1000, self, "reverse_steps", "must be in [5, 1000]")
         require(0 <= self.inner_walls <= (self.size - 2) ** 2 // 3, self, "inner_walls", "is too many")
-
-
-@dataclass
-class SokobanState:
-    """A position: walls and goals are fixed, the player and boxes move."""
-
-    walls: frozenset[Cell]
-    goals: frozenset[Cell]
-    player: Cell
-    boxes: frozenset[Cell]
-
-    @property
-    def solved(self) -> bool:
-        """True when every box is on a goal."""
-        return self.boxes == self.goals
-
-    def move(self, direction: str) -> tuple[SokobanState, str]:
-        """The state after one move and what happened (``moved``, ``pushed``, ``wall``, ``blocked``)."""
-        dr, dc = DIRECTIONS[direction]
-        target = (self.player[0] + dr, self.player[1] + dc)
-        if target in self.walls:
-            return self, "wall"
-        if target in self.boxes:
-            beyond = (target[0] + dr, target[1] + dc)
-            if beyond in self.walls or beyond in self.boxes:
-                return self, "blocked"
-            boxes = (self.boxes - {target}) | {beyond}
-            return SokobanState(self.walls, self.goals, target, frozenset(boxes)), "pushed"
-        return SokobanState(self.walls, self.goals, target, self.boxes), "moved"
-
-    def key(self) -> tuple[Cell, tuple[Cell, ...]]:
-        """A hashable key of the moving parts."""
-        return self.player, tuple(sorted(self.boxes))
-
-
-def render(state: SokobanState, size: int) -> str:
-    """The board as text rows (symbols in the module docstring)."""
-    grid = [[WALL if (r, c) in state.walls else FLOOR for c in range(size)] for r in range(size)]
-    return _overlay(grid, state)
-
-
-def static_grid(state: SokobanState, size: int) -> list[list[str]]:
-    """Walls, floor and goals (what never moves), for :func:`render_on`."""
-    grid = [[WALL if (r, c) in state.walls else FLOOR for c in range(size)] for r in range(size)]
-    for r, c in state.goals:
-        grid[r][c] = "O"
-    return grid
-
-
-def render_on(static: list[list[str]], state: SokobanState) -> str:
-    """:func:`render` from a precomputed :func:`static_grid` (fast: only the moving parts are placed)."""
-    return _overlay(static, state)
-
-
-def _overlay(static: list[list[str]], state: SokobanState) -> str:
-    grid = [row[:] for row in static]
-    for r, c in state.goals:
-        grid[r][c] = "O"
-    for r, c in state.boxes:
-        grid[r][c] = "*" if (r, c) in state.goals else "X"
-    r, c = state.player
-    grid[r][c] = "+" if (r, c) in state.goals else "P"
-    return "\n".join(" ".join(row) for row in grid)
-
-
-def state_from_spec(spec: dict[str, Any]) -> SokobanState:
-    """The start state of a task spec."""
-    return SokobanState(
-        frozenset(map(tuple, spec["walls"])),  # type: ignore[arg-type]
-        frozenset(map(tuple, spec["goals"])),  # type: ignore[arg-type]
-        tuple(spec["player"]),  # type: ignore[arg-type]
-        frozenset(map(tuple, spec["boxes"])),  # type: ignore[arg-type]
-    )
-
-
-def solve(state: SokobanState, max_states: int = 200_000) -> list[str] | None:
-    """A shortest move sequence (BFS over player moves), or None if none within ``max_states``."""
-    start = state.key()
-    parents: dict[Any, tuple[Any, str, SokobanState] | None] = {start: None}
-    queue = deque([state])
-    while queue:
-        current = queue.popleft()
-        if current.solved:
-            moves, key = [], current.key()
-            while parents[key] is not None:
-                key, move, _ = parents[key]  # type: ignore[misc]
-                moves.append(move)
-            return moves[::-1]
-        for direction in DIRECTIONS:
-            nxt, what = current.move(direction)
-            if what in ("wall", "blocked"):
-                continue
-            key = nxt.key()
-            if key not in parents:
-                parents[key] = (current.key(), direction, nxt)
-                if len(parents) > max_states:
-                    return None
-                queue.append(nxt)
-    return None
 
 
 def _room(rng: np.random.Generator, cfg: SokobanConfig) -> frozenset[Cell]:
@@ -258,9 +159,6 @@ class SokobanGenerator(MoveStringGenerator):
 
     def play(self, task: Task, moves: list[str]) -> Verdict:
         """Play the moves from the start; passed when every box ends on a goal."""
-        state = state_from_spec(task.spec)
-        for move in moves:
-            state, _ = state.move(move)
-        on_goal = len(state.boxes & state.goals)
-        details = {"moves": len(moves), "boxes_on_goals": on_goal, "boxes": len(state.goals)}
+        state = line(state_from_spec(task.spec), moves)[-1]
+        details = {"moves": len(moves), **state.box_counts()}
         return Verdict(1.0 if state.solved else 0.0, state.solved, kind=self.kind, details=details)

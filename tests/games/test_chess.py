@@ -8,14 +8,8 @@ import pytest
 from agentgym.checker import check_env
 from agentgym.environments.games.chess import ChessEndgameEnv
 from agentgym.tasks.games import chess_tablebase as tb
-from agentgym.tasks.games.chess_endgame import (
-    MAX_DTM,
-    PIECE_SETS,
-    ChessEndgameGenerator,
-    Endgame,
-    parse_square,
-    square_name,
-)
+from agentgym.tasks.games.chess_endgame import MAX_DTM, ChessEndgameGenerator
+from agentgym.tasks.games.chess_rules import PIECE_SETS, Endgame, parse_square, square_name
 from agentgym.tasks.splits import generate_split, split_of
 from agentgym.tasks.suite import build_suite
 

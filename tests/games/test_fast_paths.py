@@ -21,7 +21,7 @@ from agentgym.core.messages import ImagePart, Message, TextPart, ToolCall
 from agentgym.core.task import Task
 from agentgym.environments.games.frozenlake import FrozenLakeEnv
 from agentgym.environments.games.minesweeper import MinesweeperEnv
-from agentgym.tasks.games.minesweeper import flood
+from agentgym.tasks.games.minesweeper_rules import flood
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
 

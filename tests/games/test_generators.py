@@ -5,11 +5,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agentgym.tasks.games.frozenlake import FrozenLakeGenerator, shortest_path
-from agentgym.tasks.games.minesweeper import MinesweeperGenerator, counts
+from agentgym.tasks.games.frozenlake import FrozenLakeGenerator
+from agentgym.tasks.games.frozenlake_rules import shortest_path
+from agentgym.tasks.games.minesweeper import MinesweeperGenerator
+from agentgym.tasks.games.minesweeper_rules import counts
 from agentgym.tasks.games.question_games import GuessMyCityGenerator, TwentyQuestionsGenerator
-from agentgym.tasks.games.sokoban import SokobanGenerator, solve, state_from_spec
-from agentgym.tasks.games.wordle import WordleGenerator, feedback
+from agentgym.tasks.games.sokoban import SokobanGenerator
+from agentgym.tasks.games.sokoban_rules import solve, state_from_spec
+from agentgym.tasks.games.wordle import WordleGenerator
+from agentgym.tasks.games.wordle_rules import feedback
 from agentgym.tasks.games.wordlist import WORDS
 
 GENERATORS = [

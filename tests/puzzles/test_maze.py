@@ -10,10 +10,9 @@ from agentgym.core.errors import EnvError, TaskError
 from agentgym.core.messages import Message, ToolCall
 from agentgym.environments.puzzles.maze import MazeEnv
 from agentgym.registry import unwrap
-from agentgym.tasks.puzzles.maze import (
+from agentgym.tasks.puzzles.maze import MazeConfig, MazeGenerator
+from agentgym.tasks.puzzles.maze_rules import (
     DIRECTIONS,
-    MazeConfig,
-    MazeGenerator,
     MoveFormatError,
     bfs,
     can_move,
