@@ -12,7 +12,7 @@ import importlib.util
 
 from agentgym.registry import SuitePlan, registry
 
-#: Generator id -> its class (tasks/games/): the rules each built-in game and its generator share.
+#: Generator id -> its class (tasks/games/); each game and its generator share a rules module.
 GENERATORS: dict[str, str] = {
     "games/sokoban": "agentgym.tasks.games.sokoban:SokobanGenerator",
     "games/minesweeper": "agentgym.tasks.games.minesweeper:MinesweeperGenerator",

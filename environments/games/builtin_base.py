@@ -11,7 +11,7 @@ or a bare move word. A reply without a readable move is an error observation tha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from agentgym.core.env import Env, StepResult
 from agentgym.core.errors import EnvError
@@ -22,7 +22,7 @@ from agentgym.tasks.registry import generator_class
 from agentgym.tasks.splits import SPLITS, pose_task, split_of
 
 if TYPE_CHECKING:
-    from agentgym.tasks.base import TaskGenerator
+    pass
 
 
 class BuiltinGameEnv(Env):
@@ -33,9 +33,6 @@ class BuiltinGameEnv(Env):
     supports_pickle = True
     step_in_thread = False  # moves are dictionary lookups
     max_action_chars = 20_000
-    #: Legacy: a subclass may still set its generator class here instead of naming an id; it is
-    #: used only when no ``generator`` id is given.
-    generator_cls: ClassVar[type[TaskGenerator] | None] = None
 
     def __init__(
         self,
@@ -50,12 +47,9 @@ class BuiltinGameEnv(Env):
             raise EnvError(f"split must be one of {SPLITS}, got {split!r}")
         if level is not None and (not isinstance(level, int) or level < 0):
             raise EnvError(f"level must be None or an int >= 0, got {level!r}")
-        if generator is not None:
-            cls = generator_class(generator)
-        elif self.generator_cls is not None:
-            cls = self.generator_cls
-        else:
-            raise EnvError(f"{type(self).__name__} needs a generator id")
+        if generator is None:
+            raise EnvError(f"{type(self).__name__} needs a generator id (its spec names one)")
+        cls = generator_class(generator)
         overrides = dict(difficulty or {})
         self.generator = cls.at_level(level, **overrides) if level is not None else cls(**overrides)
         self.split = split

@@ -23,7 +23,6 @@ from agentgym.core.env import Action, StepResult
 from agentgym.core.messages import Message
 from agentgym.core.verdict import Verdict
 from agentgym.environments.games.builtin_base import BuiltinGameEnv
-from agentgym.tasks.games.question_games import GuessMyCityGenerator, TwentyQuestionsGenerator
 from agentgym.tasks.games.questions import (
     answer,
     best_question,
@@ -56,11 +55,20 @@ class QuestionsEnv(BuiltinGameEnv):
 
     game: ClassVar[str]
     example: ClassVar[str]
+    default_generator: ClassVar[str]
     supports_pickle = False  # an agent answerer need not pickle
     supports_fork = False
 
-    def __init__(self, *args: Any, answerer: str | Agent | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        generator: str | None = None,
+        difficulty: dict[str, Any] | None = None,
+        level: int | None = None,
+        split: str = "train",
+        render_mode: str | None = None,
+        answerer: str | Agent | None = None,
+    ) -> None:
+        super().__init__(generator or self.default_generator, difficulty, level, split, render_mode)
         if isinstance(answerer, str):
             from agentgym.agents import make_agent  # lazy: agents sit above environments
 
@@ -72,7 +80,7 @@ class QuestionsEnv(BuiltinGameEnv):
     @property
     def domain(self) -> str:
         """``objects`` or ``cities``."""
-        return self.generator_cls.domain  # type: ignore[attr-defined]
+        return str(self.generator.domain)  # type: ignore[attr-defined]
 
     @property
     def budget(self) -> int:
@@ -82,7 +90,7 @@ class QuestionsEnv(BuiltinGameEnv):
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         self._start(options)
         self.record, self.questions = [], []
-        noun = self.generator_cls.noun  # type: ignore[attr-defined]
+        noun = self.generator.noun  # type: ignore[attr-defined]
         rules = RULES.format(
             game=self.game,
             noun=noun,
@@ -134,7 +142,7 @@ class QuestionsEnv(BuiltinGameEnv):
     def _model_answer(self, question: str) -> str | None:
         if self.answerer is None:
             return None
-        noun = self.generator_cls.noun  # type: ignore[attr-defined]
+        noun = self.generator.noun  # type: ignore[attr-defined]
         prompt = [
             Message("system", ANSWERER_PROMPT.format(noun=noun, secret=self.task.answer)),  # type: ignore[union-attr]
             Message("user", question[:300]),
@@ -171,7 +179,7 @@ class QuestionsEnv(BuiltinGameEnv):
 class TwentyQuestionsEnv(QuestionsEnv):
     """LMRL-Gym's Twenty Questions over the shipped object table."""
 
-    generator_cls = TwentyQuestionsGenerator
+    default_generator = "games/twenty_questions"
     game = "Twenty Questions"
     example = "'Is it an animal?', 'Is it bigger than a breadbox?'"
 
@@ -179,6 +187,6 @@ class TwentyQuestionsEnv(QuestionsEnv):
 class GuessMyCityEnv(QuestionsEnv):
     """LMRL-Gym's Guess My City over the shipped city table."""
 
-    generator_cls = GuessMyCityGenerator
+    default_generator = "games/guess_my_city"
     game = "Guess My City"
     example = "'Is it in Europe?', 'Does it have more than 5 million people?'"

@@ -1,7 +1,7 @@
 """Puzzle environments: generated, exactly checked problems (one env per generator).
 
 Each generator and the envs that pose it are registered here together (the spec names the
-generator; the generator module holds the rules both use).
+generator; the rules both use live in a rules module both import, e.g. tasks/puzzles/maze_rules.py).
 """
 
 from agentgym.registry import SuitePlan, registry

@@ -21,7 +21,6 @@ PACKAGES = {"environments": "agentgym.environments", "tasks": "agentgym.tasks"}
 #: Env modules that still import a generator module, with why; each must still do so (the list
 #: only shrinks). Fix one by moving what it uses into a rules module and dropping it from here.
 KNOWN: dict[str, str] = {
-    "agentgym.environments.games.questions": "sets generator_cls from tasks/games/question_games",
     "agentgym.environments.rg": "registers reasoning-gym's generator, defined under environments/rg",
     "agentgym.environments.search.qa": "imports tasks/search/generator",
     "agentgym.environments.search.selfplay": "imports tasks/search/generator",
