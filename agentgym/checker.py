@@ -20,6 +20,7 @@ import numpy as np
 from agentgym.core.env import Action
 from agentgym.core.errors import AgentGymError, EnvError
 from agentgym.core.messages import Message, ToolCall
+from agentgym.core.verdict import Verdict
 from agentgym.registry import make, spec, unwrap
 
 MALFORMED_ACTIONS: dict[str, Any] = {
@@ -91,7 +92,11 @@ def _episode(env: gym.Env, seed: int, actions: Callable[[gym.Env, int], Action],
 
 
 def _comparable(info: dict[str, Any]) -> str:
-    return json.dumps(info, sort_keys=True, default=repr)
+    return json.dumps(info, sort_keys=True, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if isinstance(value, Verdict) else repr(value)
 
 
 def _random_policy(seed: int) -> Callable[[gym.Env, int], Action]:
@@ -179,6 +184,9 @@ class _Checker:
                 done = True
                 if "verdict" not in info:
                     return "the last step's info lacks 'verdict'"
+                if not isinstance(info["verdict"], Verdict):
+                    kind = type(info["verdict"]).__name__
+                    return f"the last step's info['verdict'] is a {kind}, not a Verdict"
                 break
         if not done:
             return "a random policy did not end the episode within 10,000 steps (set max_turns)"

@@ -34,7 +34,8 @@ class SuitePlan:
     ``max_turns`` is eval's turn cap: ``"spec"`` keeps the spec's, ``None`` lets the env's own
     budget end episodes (multi-turn envs whose hardest frozen tasks need more turns than the
     registry cap). The demo poses the first ``demo_per_level`` tasks of each of the lowest
-    ``demo_levels`` levels, capped at ``demo_max_turns`` turns.
+    ``demo_levels`` levels, capped at ``demo_max_turns`` turns; ``demo_levels=0`` or
+    ``demo_per_level=0`` keeps the env out of the demo.
     """
 
     max_turns: int | str | None = "spec"

@@ -39,6 +39,7 @@ class Registry:
     def __init__(self, builtin_modules: tuple[str, ...] = ("agentgym.environments",)) -> None:
         self._specs: dict[str, EnvSpec] = {}
         self._generators: dict[str, str] = {}
+        self._commands: dict[str, str] = {}
         self._builtin_modules = builtin_modules
         self._loaded = False
         self._loading = False
@@ -95,6 +96,18 @@ class Registry:
             raise ConfigError(f"generator id {generator_id!r} must look like 'family/name'")
         with self._lock:
             self._add(self._generators, generator_id, entry_point, "generator id")
+
+    def register_command(self, name: str, entry_point: str) -> None:
+        """Register a family's ``agentgym NAME ...`` sub-command group (``"pkg.mod:typer_app"``)."""
+        if not re.match(r"^[a-z][a-z0-9-]*$", name):
+            raise ConfigError(f"command name {name!r} must be lower-case letters, digits and dashes")
+        with self._lock:
+            self._add(self._commands, name, entry_point, "command")
+
+    def commands(self) -> dict[str, str]:
+        """Sub-command name -> its Typer app's entry point, as the families registered them."""
+        self._ensure_loaded()
+        return dict(sorted(self._commands.items()))
 
     @staticmethod
     def _add(table: dict[str, Any], key: str, value: Any, kind: str) -> Any:

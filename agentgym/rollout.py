@@ -24,6 +24,7 @@ from agentgym.core.agent import Agent, EpisodeContext, agent_turn
 from agentgym.core.errors import ConfigError, EnvError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
+from agentgym.core.verdict import as_verdict
 from agentgym.registry import make, unwrap
 from agentgym.trajectory import Trajectory, TrajectoryStore, Turn
 
@@ -240,7 +241,7 @@ class _Episode:
             except Exception as exc:
                 return self._fail("env_error", f"step failed: {type(exc).__name__}: {exc}")
             t2 = time.perf_counter()
-            verdict = info.pop("verdict", None)
+            verdict = as_verdict(info.pop("verdict", None))
             traj.turns.append(
                 Turn(
                     index=len(traj.turns),
@@ -262,8 +263,8 @@ class _Episode:
             if terminated or truncated:
                 traj.final_observation = shown
                 traj.verdict = verdict
-                if verdict is not None and verdict.get("error"):
-                    traj.status, traj.error = "verifier_error", str(verdict["error"])
+                if verdict is not None and verdict.unscored:
+                    traj.status, traj.error = "verifier_error", str(verdict.error)
                 else:
                     traj.status = "ok" if terminated else "truncated"
                 return None

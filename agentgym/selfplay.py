@@ -57,7 +57,7 @@ def run_self_play(
         result = run_rollouts("search/ssp-proposer-v0", proposer, config)
         for traj in result.trajectories:
             stats.proposals += 1
-            details = (traj.verdict or {}).get("details", {})
+            details = traj.verdict.details if traj.verdict is not None else {}
             reason = str(details.get("reason", traj.status))
             stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
             if details.get("task") and pool.add(Task.from_dict(details["task"])):

@@ -2,7 +2,9 @@
 
 One record per episode, written (one ``write`` of one line, flushed) the moment the episode ends. A
 run killed mid-write leaves at most one partial last line, which the next open cuts off; resuming
-skips the episode ids already stored, so each episode ends up in the file exactly once.
+skips the episode ids already stored, so each episode ends up in the file exactly once. The final
+:class:`~agentgym.core.verdict.Verdict` stays typed on the trajectory and is serialized only here
+(``to_dict``); records whose verdict is a plain dict (every store so far) load back typed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Literal
 
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message, clean_text
+from agentgym.core.verdict import Verdict, as_verdict
 
 Status = Literal["ok", "truncated", "timeout", "env_error", "agent_error", "verifier_error"]
 STATUSES: tuple[str, ...] = (
@@ -88,7 +91,7 @@ class Trajectory:
     turns: list[Turn] = field(default_factory=list)
     initial_observation: list[Message] = field(default_factory=list)
     final_observation: list[Message] = field(default_factory=list)
-    verdict: dict[str, Any] | None = None
+    verdict: Verdict | None = None
     status: Status = "ok"
     error: str | None = None
     started_at: float = 0.0
@@ -96,6 +99,11 @@ class Trajectory:
     task: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        # A verdict given in its serialized form (older callers, stored records) is typed here.
+        if self.verdict is not None and not isinstance(self.verdict, Verdict):
+            self.verdict = as_verdict(self.verdict)
 
     @property
     def reward(self) -> float:
@@ -105,7 +113,8 @@ class Trajectory:
     @property
     def passed(self) -> bool:
         """True when the final verdict passed (and the episode ended normally)."""
-        return bool(self.verdict and self.verdict.get("passed") and self.status in ("ok", "truncated"))
+        verdict = self.verdict
+        return verdict is not None and verdict.passed and self.status in ("ok", "truncated")
 
     def messages(self) -> list[Message]:
         """The whole conversation: first observation, then each action and the observation after it."""
@@ -119,6 +128,7 @@ class Trajectory:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable dict (one JSONL line in the store)."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _MESSAGE_FIELDS}
+        out["verdict"] = self.verdict.to_dict() if self.verdict is not None else None
         out["turns"] = [t.to_dict() for t in self.turns]
         out["initial_observation"] = [m.to_dict() for m in self.initial_observation]
         out["final_observation"] = [m.to_dict() for m in self.final_observation]
@@ -129,6 +139,7 @@ class Trajectory:
     def from_dict(cls, data: Mapping[str, Any]) -> Trajectory:
         """Rebuild a trajectory from :meth:`to_dict` output."""
         fields_ = {k: v for k, v in data.items() if k != "reward"}
+        fields_["verdict"] = as_verdict(data.get("verdict"))
         fields_["turns"] = [Turn.from_dict(t) for t in data.get("turns", [])]
         for key in ("initial_observation", "final_observation"):
             fields_[key] = [Message.from_dict(m) for m in data.get(key, [])]

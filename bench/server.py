@@ -7,7 +7,15 @@ their ratio; then an open-loop point (3,000 steps/s offered over 256 sessions, l
 each step's due time). Then rollout throughput (steps/s) of random-agent episodes locally and on 1 and 2
 local Ray workers. Goal on 2 cores: >= 3,000 HTTP steps/s with p99 < 50 ms.
 
+``--overload`` instead measures a server with ``--max-sessions CAPACITY``: CAPACITY clients (1x,
+the baseline) then 4 x CAPACITY clients (4x) each open a session, step it 20 times, close it and
+start over, for ``--seconds`` each; refused clients back off (RemoteEnv's jittered exponential
+backoff). Prints steps/s of both and their ratio, step p99, refusals/s, any 5xx besides 503, and
+the front process's RSS before, at the peak and after the load (goal: 4x within 2x of 1x; RSS back
+within 20 MB of its baseline).
+
     python bench/server.py [--seconds 4] [--sessions 1,16,64,256] [--no-ray]
+    python bench/server.py --overload [--capacity 256] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -133,7 +141,7 @@ def run_fast(coro):
 
 
 @contextlib.contextmanager
-def server(workers: int):  # yields (url, server pid)
+def server(workers: int, *extra: str):  # yields (url, server pid)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -146,6 +154,7 @@ def server(workers: int):  # yields (url, server pid)
         str(port),
         "--workers",
         str(workers),
+        *extra,
     ]
     proc = subprocess.Popen(argv, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -159,6 +168,123 @@ def server(workers: int):  # yields (url, server pid)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(20)
+
+
+def front_cpu(pid: int) -> float:
+    """User + system CPU seconds of the server's front process alone."""
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MB."""
+    for line in open(f"/proc/{pid}/status").read().splitlines():  # noqa: SIM115
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def churn(url: str, clients: int, seconds: float, steps: int = 20) -> dict:
+    """``clients`` loops of open session / ``steps`` steps / close for ``seconds``: steps/s and p99.
+
+    Clients still waiting for a session when the time is up give up (their busy wait ends then);
+    those holding one finish it, so none is left open.
+    """
+    from agentgym.server.client import RemoteEnv, ServerClient
+    from agentgym.server.wire import ServerBusyError
+
+    client = ServerClient(url, busy_wait_s=3600)
+    latencies: list[float] = []
+    waits: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def run(i: int) -> None:
+        k = 0
+        while time.perf_counter() < stop:
+            env = RemoteEnv(url, ENV_ID, client=client)
+            t0 = time.perf_counter()
+            client.busy_wait_s = stop - t0  # read when the call starts: every client's wait ends at stop
+            try:
+                await env.aconnect()
+            except ServerBusyError:
+                return
+            waits.append(time.perf_counter() - t0)
+            try:
+                await env.areset(seed=i * 1000 + k)
+                for j in range(steps):
+                    t1 = time.perf_counter()
+                    _, _, terminated, truncated, _ = await env.astep(MOVES[(i + j) % 4])
+                    latencies.append(time.perf_counter() - t1)
+                    if terminated or truncated:
+                        await env.areset(seed=i * 1000 + k + j)
+            finally:
+                await env.aclose()
+            k += 1
+
+    t0 = time.perf_counter()
+    tasks = [asyncio.create_task(run(i)) for i in range(clients)]
+    await asyncio.sleep(seconds)
+    done = len(latencies)
+    sps = done / (time.perf_counter() - t0)
+    p99 = pct(latencies[:done], 0.99)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    await client.aclose()
+    errors = [r for r in results if isinstance(r, Exception)]
+    return {"sps": sps, "p99": p99, "wait_p99": pct(waits, 0.99), "errors": errors}
+
+
+def settle_rss(url: str, pid: int, base: float, timeout: float = 20.0) -> float:
+    """The front's RSS once its sessions are gone and the reaper has trimmed (or ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    time.sleep(6.0)  # the reaper (every 5 s) compacts and trims
+    while time.monotonic() < deadline:
+        if httpx.get(url + "/metrics").json()["sessions"] == 0 and rss_mb(pid) < base + 20:
+            break
+        time.sleep(1.0)
+    return rss_mb(pid)
+
+
+def overload(capacity: int, seconds: float, workers: int) -> None:
+    """1x vs 4x capacity: throughput ratio, p99, refusals/s and the front's RSS around the load."""
+    print(f"overload: --max-sessions {capacity}, {seconds:g}s per point, server workers={workers}")
+    print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
+    with server(workers, "--max-sessions", str(capacity)) as (url, pid):
+        run_fast(churn(url, 8, 2.0))  # warm up imports and first allocations
+        time.sleep(1.0)
+        base = rss_mb(pid)
+        peak = base
+        rows: dict[int, dict] = {}
+        settled: dict[int, float] = {}
+        for factor in (1, 4):
+            busy0 = httpx.get(url + "/metrics").json()["counters"].get("busy", 0)
+            front0, all0, me0 = front_cpu(pid), cpu_seconds(pid), time.process_time()
+            out = run_fast(churn(url, factor * capacity, seconds))
+            front = front_cpu(pid) - front0
+            workers_cpu = cpu_seconds(pid) - all0 - front
+            me = time.process_time() - me0
+            peak = max(peak, rss_mb(pid))
+            m = httpx.get(url + "/metrics").json()
+            out["refusals_s"] = (m["counters"].get("busy", 0) - busy0) / seconds
+            rows[factor] = out
+            print(
+                f"  {factor}x ({factor * capacity:>5} clients): {out['sps']:8.0f} steps/s, step p99"
+                f" {out['p99']:7.1f} ms, wait-for-session p99 {out['wait_p99'] / 1000:6.2f} s,"
+                f" {out['refusals_s']:6.0f} refusals/s, client errors {len(out['errors'])};"
+                f" CPU s front {front:.1f}, workers {workers_cpu:.1f}, client {me:.1f}"
+            )
+            settled[factor] = settle_rss(url, pid, base)
+        after = settled[4]
+        fives = {k: v for k, v in m["counters"].items() if k.startswith("http_5") and k != "http_503"}
+    print(f"  4x / 1x throughput: {rows[4]['sps'] / rows[1]['sps']:.2f} (goal >= 0.5)")
+    print(
+        f"  front RSS: baseline (after warm-up) {base:.1f} MB, peak {peak:.1f} MB,"
+        f" settled after 1x {settled[1]:.1f} MB, after 4x {after:.1f} MB"
+    )
+    print(
+        f"  (+{after - base:.1f} MB over the baseline, +{after - settled[1]:.1f} MB over 1x;"
+        f" goal < 20); 5xx other than 503: {fives or 'none'}"
+    )
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def ray_throughput(workers_list: list[int], episodes: int) -> None:
@@ -199,7 +325,12 @@ def main() -> None:
         " sessions and report latency from each step's due time ('' to skip)",
     )
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--overload", action="store_true", help="1x vs 4x capacity (see above)")
+    parser.add_argument("--capacity", type=int, default=256, help="--max-sessions for --overload")
     args = parser.parse_args()
+    if args.overload:
+        overload(args.capacity, args.seconds if args.seconds != 4.0 else 30.0, args.workers)
+        return
     sizes = [int(x) for x in args.sessions.split(",")]
     print(f"{ENV_ID}, {args.seconds:g}s per point, {os.cpu_count()} CPUs, server workers={args.workers}")
     print(f"load average before: {os.getloadavg()[0]:.1f} (other processes share these CPUs)")

@@ -1,8 +1,10 @@
 """Frozen held-out suites: versioned task files in ``tasks/suites/``, loaded by id.
 
 A suite holds, for one generator, ``PER_LEVEL`` held-out tasks at each of its difficulty levels
-(task ``meta["level"]``). Files are written once by ``python -m agentgym.tasks.suite build`` and
-committed; later generator changes never alter a frozen version (a new version gets a new file).
+(task ``meta["level"]``); families without a generator (fixed pools, seeded envs) have pool suites,
+built by :data:`agentgym.tasks.pools.POOLS`. Files are written once by
+``python -m agentgym.tasks.suite build`` and committed; later generator changes never alter a
+frozen version (a new version gets a new file).
 Ids: ``puzzles/sat@v1``, or ``puzzles/sat`` for the newest version.
 """
 
@@ -70,7 +72,12 @@ def build_suite(
     """Up to ``per_level`` distinct held-out tasks at each difficulty level (level in ``meta``).
 
     Levels whose task space is tiny may hold fewer held-out tasks, or none; they get what exists.
+    A pool suite id (:data:`~agentgym.tasks.pools.POOLS`) is built by its pool's builder.
     """
+    from agentgym.tasks.pools import POOLS
+
+    if generator_id in POOLS:
+        return POOLS[generator_id](per_level, seed)
     cls = generator_class(generator_id)
     tasks: list[Task] = []
     for level in range(cls.n_levels()):
@@ -88,10 +95,12 @@ def build_suite(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m agentgym.tasks.suite build [GENERATOR ...] [--version N]``: write suite files."""
+    """``python -m agentgym.tasks.suite build [GENERATOR|POOL ...] [--version N]``: write suite files."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("command", choices=["build", "list"])
-    parser.add_argument("generators", nargs="*", help="generator ids (default: every generator)")
+    parser.add_argument(
+        "generators", nargs="*", help="generator or pool ids (default: every generator and pool)"
+    )
     parser.add_argument("--version", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="overwrite an existing version")
     args = parser.parse_args(argv)
@@ -99,7 +108,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "list":
         print("\n".join(list_suites()))
         return
-    for generator_id in args.generators or list_generators():
+    from agentgym.tasks.pools import POOLS
+
+    for generator_id in args.generators or [*list_generators(), *POOLS]:
         path = suite_path(generator_id, args.version)
         if path.exists() and not args.force:
             print(f"{path} exists (frozen); skipping")

@@ -6,6 +6,7 @@ import pytest
 from agentgym.agents import OracleAgent, RandomAgent
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message
+from agentgym.core.verdict import Verdict
 from agentgym.rollout import EpisodePlan, RolloutConfig, run_rollouts
 from agentgym.tasks.curriculum import (
     DomainSampler,
@@ -30,7 +31,7 @@ def outcome(passed: bool, status: str = "ok") -> Trajectory:
     reward = 1.0 if passed else 0.0
     turn = Turn(0, [], Message("assistant", "<answer>1</answer>"), reward=reward, terminated=True)
     return Trajectory("e", "puzzles/sat-v0", "fake", 0, turns=[turn], status=status,
-                      verdict={"passed": passed, "score": reward})  # fmt: skip
+                      verdict=Verdict(reward, passed, "x"))  # fmt: skip
 
 
 def feed(curriculum, results):

@@ -32,7 +32,7 @@ def test_oracle_solves_every_episode_and_records_turns():
     result = run_rollouts(guess_env(), OracleAgent(), RolloutConfig(episodes=20, concurrency=5, **QUIET))
     assert len(result.trajectories) == 20 and result.summary()["success"] == 1.0
     t = result.trajectories[0]
-    assert t.status == "ok" and t.verdict["passed"] and t.turns[-1].terminated
+    assert t.status == "ok" and t.verdict.passed and t.turns[-1].terminated
     assert t.messages()[0].role == "system" and t.messages()[-1].text == "Correct!"
     assert all(turn.agent_s >= 0 and turn.env_s >= 0 for turn in t.turns)
 

@@ -102,3 +102,20 @@ def test_a_curriculum_on_a_generator_without_levels_says_why_it_cannot_run(tmp_p
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
     assert isinstance(result.exception, ConfigError)
     assert "rg/gcd declares no difficulty levels" in str(result.exception)
+
+
+def test_family_sub_commands_are_registered_by_their_families_not_imported_by_the_cli():
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from agentgym.cli.main import app
+
+    assert set(registry.commands()) == {"gui", "search", "swe", "webshop"}
+    main = (Path(__file__).parents[1] / "agentgym" / "cli" / "main.py").read_text()
+    for name in registry.commands():
+        assert f"{name}_cmd" not in main  # found through the registry, not imported one by one
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0, result.output
+    with pytest.raises(ConfigError, match="command 'gui' is already registered"):
+        registry.register_command("gui", "agentgym.cli.search_cmd:search_app")

@@ -1,7 +1,10 @@
+import json
+
 import pytest
 
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message, ToolCall
+from agentgym.core.verdict import Verdict
 from agentgym.trajectory import Trajectory, TrajectoryStore, Turn
 
 
@@ -31,7 +34,7 @@ def make_traj(eid="e1"):
             ),
         ],
         final_observation=[Message("user", "bye")],
-        verdict={"score": 1.0, "passed": True, "kind": "x", "details": {}, "error": None},
+        verdict=Verdict(1.0, True, "x"),
     )
 
 
@@ -65,3 +68,23 @@ def test_file_of_only_a_partial_line_is_emptied(tmp_path):
     with TrajectoryStore(tmp_path) as store:
         assert len(store) == 0
     assert path.read_text() == ""
+
+
+def test_the_verdict_stays_typed_and_round_trips_through_the_store(tmp_path):
+    t = make_traj()
+    t.verdict = Verdict(0.5, False, "rubric", {"items": {"a": {"score": 0.5}}}, None)
+    with TrajectoryStore(tmp_path) as store:
+        store.append(t)
+    (back,) = TrajectoryStore(tmp_path).load()
+    assert isinstance(back.verdict, Verdict) and back.verdict == t.verdict and back == t
+
+
+def test_old_records_with_dict_verdicts_still_load(tmp_path):
+    record = make_traj().to_dict()
+    record["verdict"] = {"score": 1.0, "passed": True, "kind": "exact", "details": {"x": 1}, "error": None}
+    broken = {**record, "episode_id": "old-2", "verdict": {"passed": True}}  # no score: unreadable
+    path = tmp_path / "trajectories.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(broken) + "\n")
+    first, second = TrajectoryStore(tmp_path).load()
+    assert first.verdict == Verdict(1.0, True, "exact", {"x": 1}) and first.passed
+    assert second.verdict is not None and second.verdict.unscored and not second.passed

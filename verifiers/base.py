@@ -74,48 +74,96 @@ def reference_task(answer: Any, **spec: Any) -> Task:
 
 @dataclass(frozen=True)
 class RubricItem:
-    """One named, weighted verifier of a rubric; weight 0 makes it a metric."""
+    """One named term of a rubric.
+
+    ``weight`` 0 makes it a metric (reported, never scored). ``verifier`` None makes it a term the
+    env scores itself and hands to :meth:`Rubric.combine` (its verdict is computed from env state,
+    not from the response). ``gate=True`` makes it a multiplicative gate: the weighted sum of the
+    other terms is multiplied by its score (its ``weight`` is not used).
+    """
 
     name: str
-    verifier: Verifier
+    verifier: Verifier | None = None
     weight: float = 1.0
+    gate: bool = False
 
 
 class Rubric(Verifier):
-    """Named, weighted verifiers summed into one reward, with the breakdown in the Verdict.
+    """Named, weighted terms summed into one reward, with the breakdown in the Verdict.
 
-    score = sum(weight * score) / sum(weight) over positive weights; ``passed`` when every
-    positively weighted item passed. Weight-0 items are metrics: reported, never scored. An unscored
-    positively weighted item makes the whole verdict unscored.
+    score = (sum(weight * score) / sum(weight) over positive weights) * (product of gate scores),
+    rounded to ``digits`` when given. ``passed`` when every positively weighted term and every
+    gate passed, or, with ``pass_threshold``, when the score reaches it. Weight-0 terms are metrics:
+    reported, never scored. An unscored positively weighted term or gate makes the whole verdict
+    unscored. ``details["items"]`` names every term with its verdict, weight (and ``gate``).
+    The verdict's ``kind`` is ``name``.
     """
 
     name = "rubric"
 
-    def __init__(self, items: Sequence[RubricItem | tuple[str, Verifier, float]]) -> None:
+    def __init__(
+        self,
+        items: Sequence[RubricItem | tuple[str, Verifier | None, float]],
+        *,
+        name: str = "rubric",
+        pass_threshold: float | None = None,
+        digits: int | None = None,
+    ) -> None:
         built = [i if isinstance(i, RubricItem) else RubricItem(*i) for i in items]
         if not built:
             raise VerifierError("a rubric needs at least one item")
         names = [i.name for i in built]
         if len(set(names)) != len(names):
             raise VerifierError(f"rubric item names must be unique, got {names}")
-        if any(i.weight < 0 for i in built) or not any(i.weight > 0 for i in built):
-            raise VerifierError("rubric weights must be >= 0 with at least one > 0")
+        summed = [i for i in built if not i.gate]
+        if any(i.weight < 0 for i in summed) or not any(i.weight > 0 for i in summed):
+            raise VerifierError("rubric weights must be >= 0 with at least one > 0 (gates aside)")
         self.items = tuple(built)
-        self.timeout_s = sum(i.verifier.timeout_s for i in built) + 1.0
-        self.max_response_chars = max(i.verifier.max_response_chars for i in built)
+        self.name = name
+        self.pass_threshold, self.digits = pass_threshold, digits
+        checked = [i.verifier for i in built if i.verifier is not None]
+        self.timeout_s = sum(v.timeout_s for v in checked) + 1.0
+        self.max_response_chars = max((v.max_response_chars for v in checked), default=MAX_RESPONSE_CHARS)
 
     async def _averify(self, task: Task, response: str) -> Verdict:
-        verdicts = await asyncio.gather(*(i.verifier.averify(task, response) for i in self.items))
-        breakdown = {
-            i.name: {**v.to_dict(), "weight": i.weight} for i, v in zip(self.items, verdicts, strict=True)
-        }
-        scored = [(i, v) for i, v in zip(self.items, verdicts, strict=True) if i.weight > 0]
-        errors = [f"{i.name}: {v.error}" for i, v in scored if v.unscored]
+        env_scored = [i.name for i in self.items if i.verifier is None]
+        if env_scored:
+            raise VerifierError(f"rubric terms {env_scored} are scored by their env: use combine()")
+        verdicts = await asyncio.gather(*(i.verifier.averify(task, response) for i in self.items))  # type: ignore[union-attr]
+        return self.combine({i.name: v for i, v in zip(self.items, verdicts, strict=True)})
+
+    def combine(self, verdicts: Mapping[str, Verdict], **details: Any) -> Verdict:
+        """The rubric's verdict from one verdict per term (``details`` are added to its details)."""
+        missing = [i.name for i in self.items if i.name not in verdicts]
+        if missing or len(verdicts) != len(self.items):
+            raise VerifierError(f"rubric {self.name!r} needs exactly its terms; missing {missing}")
+        breakdown: dict[str, Any] = {}
+        for i in self.items:
+            breakdown[i.name] = {**verdicts[i.name].to_dict(), "weight": i.weight}
+            if i.gate:
+                breakdown[i.name]["gate"] = True
+        scored = [(i, verdicts[i.name]) for i in self.items if i.weight > 0 and not i.gate]
+        gates = [(i, verdicts[i.name]) for i in self.items if i.gate]
+        errors = [f"{i.name}: {v.error}" for i, v in (*scored, *gates) if v.unscored]
         if errors:
-            return Verdict.failed(self.name, "; ".join(errors), items=breakdown)
+            return Verdict.failed(self.name, "; ".join(errors), **details, items=breakdown)
         total = sum(i.weight for i, _ in scored)
         score = sum(i.weight * v.score for i, v in scored) / total
-        return Verdict(min(1.0, score), all(v.passed for _, v in scored), self.name, {"items": breakdown})
+        for _, gate in gates:
+            score = score * gate.score
+        if self.digits is not None:
+            score = round(score, self.digits)
+        score = min(1.0, score)
+        if self.pass_threshold is not None:
+            passed = score >= self.pass_threshold
+        else:
+            passed = all(v.passed for _, v in (*scored, *gates))
+        return Verdict(score, passed, self.name, {**details, "items": breakdown})
+
+
+def term(name: str, score: float, passed: bool | None = None, **details: Any) -> Verdict:
+    """The verdict of one env-scored rubric term (``passed`` defaults to ``score == 1``)."""
+    return Verdict(float(score), score >= 1.0 if passed is None else bool(passed), name, details)
 
 
 _REGISTRY: dict[str, str] = {}

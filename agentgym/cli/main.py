@@ -15,13 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from agentgym.cli import eval_cmd, generate_cmd, run_cmd, show_cmd, train_cmd
-from agentgym.cli.gui_cmd import gui_app
+from agentgym.cli.openenv_cmd import openenv_app
 from agentgym.cli.sandbox_cmd import sandbox_app
-from agentgym.cli.search_cmd import search_app
 from agentgym.cli.serve_cmd import serve_command
-from agentgym.cli.swe_cmd import swe_app
 from agentgym.cli.verifiers_cmd import verifiers_app
-from agentgym.cli.webshop_cmd import webshop_app
 from agentgym.core.errors import AgentGymError
 
 app = typer.Typer(
@@ -116,10 +113,22 @@ app.command("export")(train_cmd.export_command)
 app.command("serve")(serve_command)
 app.add_typer(verifiers_app, name="verifiers")
 app.add_typer(sandbox_app, name="sandbox")
-app.add_typer(swe_app, name="swe")
-app.add_typer(gui_app, name="gui")
-app.add_typer(webshop_app, name="webshop")
-app.add_typer(search_app, name="search")
+app.add_typer(openenv_app, name="openenv")
+
+
+def _add_family_commands() -> None:
+    """The families' own sub-commands (``agentgym gui ...``), as each family registered them."""
+    from agentgym.core.loader import load_entry_point
+    from agentgym.registry import registry
+
+    taken = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    for name, entry in registry.commands().items():
+        if name in taken:
+            raise AgentGymError(f"command {name!r} registered by a family clashes with a built-in one")
+        app.add_typer(load_entry_point(entry, f"command {name!r}"), name=name)
+
+
+_add_family_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,17 @@ def serve_command(
     ] = None,
     replicas: Annotated[int, typer.Option(help="Containers to run with --docker.")] = 2,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    protocol: Annotated[
+        str,
+        typer.Option(help="Wire protocol: 'agentgym' (this server's) or 'openenv' (OpenEnv's, WebSocket)."),
+    ] = "agentgym",
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="One env id to serve (openenv: at the root, as OpenEnv servers do)."),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None, typer.Option(help="Seconds an idle session lives (default: --session-ttl).")
+    ] = None,
 ) -> None:
     """Serve environments over HTTP: sessions, reset, step, tools; /health, /metrics, /docs.
 
@@ -47,12 +58,27 @@ def serve_command(
     restarted (the call answers 504, that worker's sessions are lost), a crashed worker is
     replaced. With --docker the same server runs in containers and this process fronts them.
 
-    Example: agentgym serve --envs 'puzzles/*' --port 8000 --max-sessions 512
-    """
-    from agentgym.server.state import ServerConfig
+    With --protocol openenv the envs speak OpenEnv's protocol (episodes on the /ws WebSocket)
+    through OpenEnv's own server: --env ID at the root, else every id under /<family>/<name>.
 
+    Example: agentgym serve --envs 'puzzles/*' --port 8000 --max-sessions 512
+    Example: agentgym serve --protocol openenv --env puzzles/maze-v0 --port 8000
+    """
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be in 1..65535, got {port}")
+    if protocol not in ("agentgym", "openenv"):
+        raise ConfigError(f"--protocol must be 'agentgym' or 'openenv', got {protocol!r}")
+    if idle_timeout is not None:
+        session_ttl = idle_timeout
+    if protocol == "openenv":
+        _serve_openenv(
+            host, port, env, _patterns(envs), max_sessions, session_ttl, call_timeout, docker, log_level
+        )
+        return
+    if env is not None:
+        envs = [*(envs or []), env]
+    from agentgym.server.state import ServerConfig
+
     config = ServerConfig(
         host=host,
         port=port,
@@ -71,7 +97,43 @@ def serve_command(
         return
     if image is not None:
         raise ConfigError("--image applies with --docker only")
-    from agentgym.server.run import serve
+    from agentgym.server.run import reexec_with_system_malloc, serve
 
+    reexec_with_system_malloc()
     typer.echo(f"agentgym env server on http://{host}:{port} (docs: /docs, metrics: /metrics)", err=True)
     serve(config, log_level=log_level)
+
+
+def _serve_openenv(
+    host: str,
+    port: int,
+    env: str | None,
+    patterns: tuple[str, ...],
+    max_sessions: int,
+    idle_timeout: float,
+    call_timeout: float,
+    docker: bool,
+    log_level: str,
+) -> None:
+    """``--protocol openenv``: OpenEnv's server (its WebSocket episodes) in front of the envs."""
+    if docker:
+        raise ConfigError("--docker applies to --protocol agentgym only")
+    try:
+        from agentgym.integrations.openenv_app import serve_openenv
+    except ImportError as exc:
+        raise ConfigError(
+            f"--protocol openenv needs OpenEnv: pip install 'agentgym[openenv]' ({exc})"
+        ) from exc
+
+    where = f"http://{host}:{port}" + ("" if env else "/<family>/<name>")
+    typer.echo(f"OpenEnv server on {where} (WebSocket /ws, /schema, /health)", err=True)
+    serve_openenv(
+        env,
+        host=host,
+        port=port,
+        patterns=patterns,
+        max_sessions=max_sessions,
+        idle_timeout_s=idle_timeout,
+        call_timeout_s=call_timeout,
+        log_level=log_level,
+    )

@@ -85,7 +85,7 @@ def show_command(
                 f"  [dim]turn {turn.index}: reward {turn.reward:g} · agent {turn.agent_s:.2f}s"
                 f" · env {turn.env_s * 1000:.1f}ms[/]"
             )
-    verdict = chosen.verdict or {}
+    verdict = chosen.verdict.to_dict() if chosen.verdict is not None else {}
     console.rule(
         f"status {chosen.status} · reward {chosen.reward:g} · passed {chosen.passed} · "
         f"{len(chosen.turns)} turns · {chosen.duration_s:.2f}s"

@@ -78,12 +78,20 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", help="verl | trl | openrlhf.")] = "trl",
     tokenizer: Annotated[str, typer.Option("--tokenizer", help="bundled | hf:PATH.")] = "bundled",
     out: Annotated[str, typer.Option("--out", help="Output file (.parquet for verl, .jsonl else).")] = "",
+    reward: Annotated[
+        str,
+        typer.Option("--reward", help="outcome | turn | gra (default: the run's config.json, else outcome)."),
+    ] = "",
 ) -> None:
-    """Export a run's episodes as training data in a framework's layout."""
-    from agentgym.train.export import FORMATS, export_run, load_tokenizer
+    """Export a run's episodes as training data in a framework's layout, with the run's rewards."""
+    from agentgym.train.export import FORMATS, export_run, load_tokenizer, run_reward_config
+    from agentgym.train.rewards import RewardConfig
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     path = out or f"{run_dir.rstrip('/')}/export-{fmt}.{'parquet' if fmt == 'verl' else 'jsonl'}"
-    summary = export_run(run_dir, fmt, load_tokenizer(tokenizer), path)
+    config = run_reward_config(run_dir) or RewardConfig()
+    if reward:
+        config = RewardConfig.from_dict({**config.__dict__, "kind": reward})
+    summary = export_run(run_dir, fmt, load_tokenizer(tokenizer), path, config)
     typer.echo(json.dumps(summary))

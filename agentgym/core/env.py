@@ -3,13 +3,15 @@
 Subclasses implement two hooks, :meth:`Env._reset` and :meth:`Env._step`; the base class does the
 bookkeeping every env shares: seeding, turn counting, normalizing and bounding the action, turning
 a malformed action into an error observation, and filling ``info`` (``task_id``, ``turn`` and, at
-the end of an episode, ``verdict``).
+the end of an episode, ``verdict``: the :class:`Verdict` object itself, typed until the store
+serializes it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -26,6 +28,10 @@ from agentgym.core.verdict import Verdict
 
 Action = str | Message | Mapping[str, Any]
 Observation = list[Message]
+
+#: The ``info`` key under which an env reports a turn's own score (a float, usually in [0, 1]) for
+#: process rewards such as G-RA; trainers read this one key, whatever the env.
+TURN_SCORE_KEY = "turn_score"
 
 
 @dataclass
@@ -136,9 +142,11 @@ class Env(gym.Env[Observation, Action]):
             self._verdict = result.verdict
         task = self.task
         info = {**result.info, "task_id": task.id if task is not None else None, "turn": self.turn}
+        if TURN_SCORE_KEY in info:
+            info[TURN_SCORE_KEY] = self._turn_score(info[TURN_SCORE_KEY])
         if result.terminated or result.truncated:
             self._episode_over = True
-            info["verdict"] = self.verdict().to_dict()
+            info["verdict"] = self.verdict()
         self._last_observation = list(obs)
         return list(obs), float(result.reward), result.terminated, result.truncated, info
 
@@ -217,6 +225,12 @@ class Env(gym.Env[Observation, Action]):
         # No cleaning here: a Message (and its tool calls) replaced lone surrogates when it was
         # built, so the action the env sees is the one the runner stores.
         return action, None
+
+    def _turn_score(self, value: Any) -> float:
+        """The env's per-turn score as a float; an env reporting anything else is an env bug."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        raise EnvError(f"{type(self).__name__} reported info[{TURN_SCORE_KEY!r}]={value!r}, not a number")
 
     def _check_observation(self, obs: list[Message]) -> None:
         space = self.observation_space

@@ -62,3 +62,20 @@ class Verdict:
             details=data.get("details", {}),
             error=data.get("error"),
         )
+
+
+def as_verdict(value: Verdict | Mapping[str, Any] | None) -> Verdict | None:
+    """A typed verdict from a verdict or its serialized form (a store record, a server's JSON).
+
+    A serialized verdict that cannot be read back (missing keys, a score out of range) becomes an
+    unscored verdict saying so, never a silent 0 or a crash while loading.
+    """
+    if value is None or isinstance(value, Verdict):
+        return value
+    if not isinstance(value, Mapping):
+        return Verdict.failed("unreadable", f"a verdict must be a mapping, got {type(value).__name__}")
+    try:
+        return Verdict.from_dict(value)
+    except (KeyError, TypeError, ValueError, VerifierError) as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return Verdict.failed("unreadable", f"unreadable stored verdict ({detail})", stored=dict(value))

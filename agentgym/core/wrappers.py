@@ -72,7 +72,7 @@ class MaxTurns(AsyncWrapper):
             base = self.env.unwrapped
             if isinstance(base, Env):
                 base.end_episode()
-                info = {**info, "verdict": base.verdict().to_dict(), "truncated_by": "max_turns"}
+                info = {**info, "verdict": base.verdict(), "truncated_by": "max_turns"}
         return obs, reward, terminated, truncated, info
 
     def reset(self, **kwargs: Any) -> tuple[Observation, dict[str, Any]]:

@@ -7,9 +7,13 @@ whose spec names a generator poses that generator's newest frozen suite (or the 
 ``suites``), as its :class:`~agentgym.envspec.SuitePlan` says (eval's turn cap, the demo's levels,
 tasks per level and turn cap).
 
+Families without a generator (webshop, gui, swe, TextArena's games) name pool suites in their
+specs' ``suites`` (built by :mod:`agentgym.tasks.pools`).
+
 Named eval suites: one per family that has frozen suites, ``all`` (every family) and ``demo``
 (each plan's demo share: by default two tasks per generator at its two lowest levels, one reply
-each), small enough for ``make demo`` with the bundled model in a few minutes on two CPU cores.
+each; a plan with ``demo_levels=0`` or ``demo_per_level=0`` keeps its env out of the demo), small
+enough for ``make demo`` with the bundled model in a few minutes on two CPU cores.
 
 Every task an entry yields is checked to be held out (:func:`require_heldout`): evaluating on
 training tasks is refused with :class:`~agentgym.core.errors.ConfigError`.
@@ -136,6 +140,18 @@ def require_heldout(tasks: Sequence[Task], where: str) -> None:
         raise ConfigError(f"{where} selects no tasks")
 
 
+def envs_of_suite(generator: str) -> list[str]:
+    """The env ids posing suites of ``generator`` (a generator or pool id): by generator or own suites."""
+    from agentgym.registry import registry
+
+    out = list(envs_of_generator().get(generator, []))
+    for spec in registry.specs():
+        own = any(s.split("@v")[0] == generator for s in spec.suites)
+        if own and spec.plan is not None and spec.id not in out:
+            out.append(spec.id)
+    return out
+
+
 def envs_of_generator() -> dict[str, list[str]]:
     """Generator id -> the registered env ids that pose its tasks in eval (from the specs)."""
     from agentgym.registry import registry
@@ -182,6 +198,8 @@ def _entries(
         plan = spec.plan
         assert plan is not None
         if demo:  # each model call costs seconds on a CPU: the plan's demo share, few turns
+            if not (plan.demo_levels and plan.demo_per_level):
+                continue  # kept out of the demo by its plan
             kwargs: dict[str, Any] = {"max_turns": plan.demo_max_turns}
             levels, per = plan.demo_levels, plan.demo_per_level
             if spec.generator and _single_level(spec.generator):  # all of the share at that one level
@@ -216,7 +234,8 @@ def eval_suites() -> dict[str, EvalSuite]:
         "demo",
         _entries(None, demo=True),
         "each env's demo share (its spec's plan): single-turn generators 2 tasks (their 2 lowest "
-        "levels), one reply each; multi-turn envs a few low-level tasks with a short turn cap",
+        "levels), one reply each; multi-turn envs a few low-level tasks with a short turn cap "
+        "(games, gui, swe, webshop: one task each)",
     )
     return out
 
@@ -232,7 +251,7 @@ def get_suite(name: str) -> EvalSuite:
     generator = name.split("@v")[0]
     if name in frozen or any(s.split("@v")[0] == name for s in frozen):
         suite_id = name if "@v" in name else _newest_frozen()[generator]
-        envs = envs_of_generator().get(generator, [])
+        envs = envs_of_suite(generator)
         if not envs:
             raise ConfigError(f"no registered env poses tasks of {generator}")
         return EvalSuite(name, tuple(EvalEntry(e, suite_id) for e in envs), f"frozen suite {suite_id}")

@@ -101,7 +101,8 @@ def render_transcript(trajectory: Trajectory, agent: str) -> str:
             f"agent {turn.agent_s:.2f}s, env {turn.env_s:.3f}s</div>"
         )
     body.extend(_message_html(m) for m in trajectory.final_observation)
-    verdict = json.dumps(trajectory.verdict, indent=2, default=repr) if trajectory.verdict else "none"
+    record = trajectory.verdict.to_dict() if trajectory.verdict is not None else None
+    verdict = json.dumps(record, indent=2, default=repr) if record else "none"
     title = escape(f"{agent} · {trajectory.env_id} · {trajectory.episode_id}")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

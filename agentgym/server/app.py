@@ -1,10 +1,12 @@
 """The env server's HTTP API (FastAPI): sessions, reset, step, tools, health and metrics.
 
 Every error is typed JSON ``{"error": {"code", "message"}}`` with a matching status: 400 malformed
-body, 403 env not served, 404 unknown env or session, 409 call out of order (step before reset),
-410 session lost, 413 body too large, 422 invalid env kwargs, 500 env failure, 503 busy (with
-``Retry-After``), 504 call timeout. Request bodies are passed to the worker as bytes and decoded
-there, so the front process does little besides moving bytes.
+body (not JSON, nested too deeply, wrong types), 403 env not served, 404 unknown env or session,
+405 wrong method (with ``Allow``), 409 call out of order (step before reset), 410 session lost, 413
+body too large, 422 invalid env kwargs, 500 env failure, 503 busy (with ``Retry-After``), 504 call
+timeout; each route declares its own in the OpenAPI schema. Request bodies are passed to the
+worker as bytes and decoded there (bounded in size and depth), so the front process does little
+besides moving bytes; a create beyond capacity is refused before its body is read.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentgym.server import wire
 from agentgym.server.host import error_reply
-from agentgym.server.state import ServerConfig, ServerState
+from agentgym.server.state import Reply, ServerConfig, ServerState
 
 
 class CreateRequest(BaseModel):
@@ -53,17 +55,49 @@ class SampleRequest(BaseModel):
     rng_state: dict[str, Any] = Field(description="numpy bit generator state (ints as {'__int__': str})")
 
 
+class ErrorDetail(BaseModel):
+    """The ``error`` member of every error answer."""
+
+    code: str = Field(description="bad_request | env_not_allowed | not_found | unknown_env | ...")
+    message: str
+    retry_after: float | None = Field(None, description="Seconds to wait (503 busy only)")
+    type: str | None = Field(None, description="The exception's class name (env failures)")
+
+
+class ErrorBody(BaseModel):
+    """Body of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+_ERROR_DOCS = {
+    400: "Malformed body: not JSON, too deeply nested, wrong types",
+    403: "The env is not served here",
+    404: "Unknown env id (with 'did you mean') or session",
+    409: "Call out of order (e.g. step before reset)",
+    410: "Session lost: its worker died or restarted, it timed out, or it idled past the TTL",
+    413: "Body larger than the server's limit",
+    422: "Invalid env kwargs",
+    500: "The env failed",
+    503: "Busy: the server holds its maximum of sessions (see Retry-After)",
+    504: "The call ran past the per-call timeout (the session is lost)",
+}
+_SESSION_ERRORS = (400, 404, 409, 410, 413, 500, 504)
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the typed errors a route answers."""
+    return {s: {"model": ErrorBody, "description": _ERROR_DOCS[s]} for s in statuses}
+
+
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _respond(reply: tuple[int, bytes]) -> Response:
+def _respond(reply: tuple[int, bytes], retry_after: str = "1") -> Response:
     status, body = reply
-    headers = None
-    if status == 503:
-        retry = wire.loads(body).get("error", {}).get("retry_after", 1.0)
-        headers = {"Retry-After": str(max(1, math.ceil(float(retry))))}
+    headers = {"Retry-After": retry_after} if status == 503 else None
     return Response(content=body, status_code=status, media_type="application/json", headers=headers)
 
 
@@ -77,36 +111,72 @@ async def _read_body(request: Request) -> bytes | Response:
     return body
 
 
+async def create_reply(state: ServerState, body: bytes) -> Reply:
+    """Answer ``POST /sessions``: the body is read here (bounded) only to route it."""
+    try:
+        payload = wire.loads(body)
+    except ValueError as exc:
+        return error_reply("bad_request", str(exc))
+    env_id = payload.get("env_id") if isinstance(payload, dict) else None
+    if not isinstance(env_id, str):
+        return error_reply("bad_request", "create takes {'env_id': str, 'kwargs': object}")
+    return await state.create(env_id, body)
+
+
 _FAST_OPS = frozenset({"step", "reset", "sample_action", "oracle_action"})
 _JSON = (b"content-type", b"application/json")
+_TOO_LARGE = error_reply("payload_too_large", f"the body exceeds {wire.MAX_BODY_BYTES} bytes")
 
 
 class FastPath:
-    """ASGI middleware answering ``POST /sessions/{id}/{step,reset,...}`` without the router.
+    """ASGI middleware answering ``POST /sessions`` and ``POST /sessions/{id}/{step,reset,...}``.
 
-    These calls are the hot path (one per agent turn); the routes declared on the app answer the
-    same calls identically (and document them in the OpenAPI schema), only slower.
+    These calls are the hot path (one per agent turn, and every retry of a refused create); the
+    routes declared on the app answer the same calls identically (and document them in the
+    OpenAPI schema), only slower. A create beyond capacity gets a response built once, at start:
+    its body is not read, nothing is parsed or allocated for it.
     """
 
     def __init__(self, app: Any, state: ServerState) -> None:
         self.app, self.state = app, state
+        retry = str(max(1, math.ceil(state.config.retry_after_s))).encode()
+        status, body = state.busy_reply
+        self._busy_start = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [_JSON, (b"content-length", str(len(body)).encode()), (b"retry-after", retry)],
+        }
+        self._busy_body = {"type": "http.response.body", "body": body}
+        self._retry = retry
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Serve a hot-path call directly; pass anything else to the app."""
         if scope["type"] == "http" and scope["method"] == "POST":
-            parts = scope["path"].split("/")
+            path = scope["path"]
+            if path == "/sessions":
+                if self.state.full():
+                    self.state.counters["busy"] += 1
+                    await send(self._busy_start)
+                    await send(self._busy_body)
+                    return
+                body = await self._body(receive)
+                await self._send(send, _TOO_LARGE if body is None else await create_reply(self.state, body))
+                return
+            parts = path.split("/")
             if len(parts) == 4 and parts[1] == "sessions" and parts[3] in _FAST_OPS:
                 body = await self._body(receive)
-                if body is None:
-                    reply = error_reply("payload_too_large", f"the body exceeds {wire.MAX_BODY_BYTES} bytes")
-                else:
-                    reply = await self.state.call(parts[2], parts[3], body)
-                status, out = reply
-                headers = [_JSON, (b"content-length", str(len(out)).encode())]
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": out})
+                reply = _TOO_LARGE if body is None else await self.state.call(parts[2], parts[3], body)
+                await self._send(send, reply)
                 return
         await self.app(scope, receive, send)
+
+    async def _send(self, send: Any, reply: Reply) -> None:
+        status, out = reply
+        headers = [_JSON, (b"content-length", str(len(out)).encode())]
+        if status == 503:
+            headers.append((b"retry-after", self._retry))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
 
     @staticmethod
     async def _body(receive: Any) -> bytes | None:
@@ -148,21 +218,27 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.server = state
     app.add_middleware(FastPath, state=state)
 
+    retry = str(max(1, math.ceil(config.retry_after_s)))
+
+    def respond(reply: Reply) -> Response:
+        return _respond(reply, retry)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "bad_request"}.get(exc.status_code, "bad_request")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         _status, body = error_reply(code, str(exc.detail))
-        return Response(body, exc.status_code, media_type="application/json")
+        # 405 carries Allow (Starlette puts it on the exception), as RFC 9110 asks.
+        return Response(body, exc.status_code, media_type="application/json", headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
-        return _respond(error_reply("bad_request", f"invalid request: {exc.errors()!r:.1000}"))
+        return respond(error_reply("bad_request", f"invalid request: {exc.errors()!r:.1000}"))
 
     @app.exception_handler(Exception)
     async def _internal_error(_request: Request, exc: Exception) -> Response:
-        return _respond(error_reply("internal", f"{type(exc).__name__}: {exc}"))
+        return respond(error_reply("internal", f"{type(exc).__name__}: {exc}"))
 
-    @app.get("/health", summary="Liveness: ok while at least one worker runs")
+    @app.get("/health", summary="Liveness: ok while at least one worker runs", responses=_errors(503))
     async def health() -> Response:
         live = sum(w.alive for w in state.pool.workers)
         body = {"status": "ok" if live else "down", "workers_alive": live, "sessions": len(state.sessions)}
@@ -185,20 +261,20 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         return Response(wire.dumps({"envs": ids}), media_type="application/json")
 
     @app.post(
-        "/sessions", status_code=200, summary="Create a session", openapi_extra=_body_doc(CreateRequest)
+        "/sessions",
+        status_code=200,
+        summary="Create a session",
+        openapi_extra=_body_doc(CreateRequest),
+        responses=_errors(400, 403, 404, 413, 422, 500, 503, 504),
     )
     async def create_session(request: Request) -> Response:
+        if state.full():
+            state.counters["busy"] += 1
+            return respond(state.busy_reply)
         body = await _read_body(request)
         if isinstance(body, Response):
             return body
-        try:
-            payload = wire.loads(body)
-        except ValueError as exc:
-            return _respond(error_reply("bad_request", str(exc)))
-        env_id = payload.get("env_id") if isinstance(payload, dict) else None
-        if not isinstance(env_id, str):
-            return _respond(error_reply("bad_request", "create takes {'env_id': str, 'kwargs': object}"))
-        return _respond(await state.create(env_id, body))
+        return respond(await create_reply(state, body))
 
     async def _op(session_id: str, op: str, request: Request | None) -> Response:
         body = b""
@@ -207,13 +283,25 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             if isinstance(read, Response):
                 return read
             body = read
-        return _respond(await state.call(session_id, op, body))
+        return respond(await state.call(session_id, op, body))
 
-    @app.post("/sessions/{session_id}/reset", summary="Reset", openapi_extra=_body_doc(ResetRequest))
+    session_errors = _errors(*_SESSION_ERRORS)
+
+    @app.post(
+        "/sessions/{session_id}/reset",
+        summary="Reset",
+        openapi_extra=_body_doc(ResetRequest),
+        responses=session_errors,
+    )
     async def reset(session_id: str, request: Request) -> Response:
         return await _op(session_id, "reset", request)
 
-    @app.post("/sessions/{session_id}/step", summary="Step", openapi_extra=_body_doc(StepRequest))
+    @app.post(
+        "/sessions/{session_id}/step",
+        summary="Step",
+        openapi_extra=_body_doc(StepRequest),
+        responses=session_errors,
+    )
     async def step(session_id: str, request: Request) -> Response:
         return await _op(session_id, "step", request)
 
@@ -221,23 +309,34 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         "/sessions/{session_id}/sample_action",
         summary="The env's random action, drawn with the caller's generator state",
         openapi_extra=_body_doc(SampleRequest),
+        responses=session_errors,
     )
     async def sample_action(session_id: str, request: Request) -> Response:
         return await _op(session_id, "sample_action", request)
 
-    @app.post("/sessions/{session_id}/oracle_action", summary="The env's scripted solver's next action")
+    @app.post(
+        "/sessions/{session_id}/oracle_action",
+        summary="The env's scripted solver's next action",
+        responses=session_errors,
+    )
     async def oracle_action(session_id: str) -> Response:
         return await _op(session_id, "oracle_action", None)
 
-    @app.get("/sessions/{session_id}/tools", summary="The session's tools (JSON schemas)")
+    @app.get(
+        "/sessions/{session_id}/tools", summary="The session's tools (JSON schemas)", responses=session_errors
+    )
     async def tools(session_id: str) -> Response:
         return await _op(session_id, "tools", None)
 
-    @app.get("/sessions/{session_id}/verdict", summary="The verifier's judgement of the episode so far")
+    @app.get(
+        "/sessions/{session_id}/verdict",
+        summary="The verifier's judgement of the episode so far",
+        responses=session_errors,
+    )
     async def verdict(session_id: str) -> Response:
         return await _op(session_id, "verdict", None)
 
-    @app.delete("/sessions/{session_id}", summary="Close a session")
+    @app.delete("/sessions/{session_id}", summary="Close a session", responses=session_errors)
     async def close(session_id: str) -> Response:
         return await _op(session_id, "close", None)
 

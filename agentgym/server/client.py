@@ -22,7 +22,7 @@ import numpy as np
 from agentgym.core.env import Action, Env, Observation
 from agentgym.core.errors import EnvError
 from agentgym.core.task import Task
-from agentgym.core.verdict import Verdict
+from agentgym.core.verdict import Verdict, as_verdict
 from agentgym.server import http11, wire
 from agentgym.server.wire import ServerBusyError, ServerError, SessionLostError
 
@@ -31,9 +31,10 @@ class ServerClient:
     """Keep-alive HTTP/1.1 connections to one env server, for sync and async callers.
 
     Connection failures before the request went out are retried ``retries`` times with exponential
-    backoff; a busy server (503) is retried on session creation for up to ``busy_wait_s`` seconds.
-    Calls other than ``step`` are also retried once when a reused keep-alive connection turns out
-    dead before any answer (their repetition is harmless).
+    backoff; a busy server (503) is retried on session creation for up to ``busy_wait_s`` seconds,
+    with capped exponential backoff and full jitter (:func:`busy_delay`), so clients refused
+    together do not come back together. Calls other than ``step`` are also retried once when a
+    reused keep-alive connection turns out dead before any answer (their repetition is harmless).
     """
 
     def __init__(
@@ -44,11 +45,14 @@ class ServerClient:
         backoff_s: float = 0.2,
         busy_wait_s: float = 30.0,
         keepalive_s: float = 3.0,
+        busy_backoff_cap_s: float = 8.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.origin = http11.Origin.parse(self.url)
         self.timeout_s, self.keepalive_s = timeout_s, keepalive_s
         self.retries, self.backoff_s, self.busy_wait_s = retries, backoff_s, busy_wait_s
+        self.busy_backoff_cap_s = busy_backoff_cap_s
+        self._jitter = np.random.default_rng()  # own generator: the global RNG is never used
         self._sync = http11.SyncPool(self.origin, keepalive_s)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, http11.AsyncPool] = (
             weakref.WeakKeyDictionary()
@@ -65,7 +69,7 @@ class ServerClient:
         """Send one call and return the decoded JSON body; errors raise typed ServerErrors."""
         body = b"" if payload is None else wire.dumps(payload)
         deadline = time.monotonic() + self.busy_wait_s
-        attempt = 0
+        attempt = busy = 0
         idempotent = not path.endswith("/step")
         while True:
             try:
@@ -77,15 +81,17 @@ class ServerClient:
                     raise ServerError("unreachable", f"{self.url}: {exc}", 0) from exc
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
             except ServerBusyError as exc:
-                if not busy_retry or time.monotonic() + exc.retry_after > deadline:
+                delay = self._busy_delay(busy, exc.retry_after, deadline)
+                if not busy_retry or delay is None:
                     raise
-                time.sleep(exc.retry_after)
+                busy += 1
+                time.sleep(delay)
 
     async def arequest(self, method: str, path: str, payload: Any = None, busy_retry: bool = False) -> Any:
         """Async :meth:`request`."""
         body = b"" if payload is None else wire.dumps(payload)
         deadline = time.monotonic() + self.busy_wait_s
-        attempt = 0
+        attempt = busy = 0
         idempotent = not path.endswith("/step")
         while True:
             try:
@@ -97,9 +103,18 @@ class ServerClient:
                     raise ServerError("unreachable", f"{self.url}: {exc}", 0) from exc
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             except ServerBusyError as exc:
-                if not busy_retry or time.monotonic() + exc.retry_after > deadline:
+                delay = self._busy_delay(busy, exc.retry_after, deadline)
+                if not busy_retry or delay is None:
                     raise
-                await asyncio.sleep(exc.retry_after)
+                busy += 1
+                await asyncio.sleep(delay)
+
+    def _busy_delay(self, refusals: int, retry_after: float, deadline: float) -> float | None:
+        """How long to wait after a 503 (None: the wait would pass ``busy_wait_s``)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        return min(left, busy_delay(refusals, retry_after, self.busy_backoff_cap_s, self._jitter))
 
     def close(self) -> None:
         """Close the idle sync connections (async ones close with :meth:`aclose` in their loop)."""
@@ -111,6 +126,18 @@ class ServerClient:
         if pool is not None:
             pool.close()
         self.close()
+
+
+def busy_delay(refusals: int, retry_after: float, cap_s: float, rng: np.random.Generator) -> float:
+    """Seconds to wait after the ``refusals``-th 503 in a row (0-based): full jitter, capped.
+
+    Uniform on ``[0, min(cap_s, retry_after * 2**refusals)]`` (AWS's "full jitter"): the server's
+    ``Retry-After`` is the hint that scales the first window, each refusal in a row doubles it up
+    to ``cap_s``, and the draw spreads clients refused at the same moment over the whole window
+    instead of sending them all back one ``Retry-After`` later.
+    """
+    window = min(cap_s, max(0.05, retry_after) * 2.0 ** min(refusals, 30))
+    return float(rng.uniform(0.0, window))
 
 
 _shared: dict[str, ServerClient] = {}
@@ -129,7 +156,7 @@ def shared_client(url: str) -> ServerClient:
 
 def _decode(status: int, content: bytes) -> Any:
     try:
-        data = wire.loads(content) if content else {}
+        data = wire.loads(content, wire.MAX_RESPONSE_BYTES, "the server's answer") if content else {}
     except ValueError:
         raise ServerError("internal", f"HTTP {status}: the server's answer is not JSON", status) from None
     if status >= 400:
@@ -211,7 +238,8 @@ class RemoteEnv(Env):
         if terminated or truncated:
             self._episode_over = True
             if isinstance(info.get("verdict"), Mapping):
-                self._verdict = Verdict.from_dict(info["verdict"])
+                # typed, as an in-process env hands it over (the wire carries its dict)
+                self._verdict = info["verdict"] = as_verdict(info["verdict"])
         self._last_observation = list(obs)
         return obs, float(data["reward"]), terminated, truncated, info
 

@@ -7,8 +7,9 @@ It is the part of the env server that touches environments: each worker process 
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -60,6 +61,8 @@ class SessionHost:
             return error_reply("bad_request", str(exc))
         try:
             return 200, wire.dumps(fn(session_id, payload))
+        except RecursionError:  # defence in depth: bodies are depth-bounded, env output is not
+            return error_reply("env_error", f"{op} produced a value nested too deeply to answer")
         except _SessionMissing:
             return error_reply("session_lost", f"session {session_id!r} does not exist (closed or lost)")
         except _BadRequest as exc:
@@ -90,7 +93,12 @@ class SessionHost:
             raise ConfigError(f"env {env_id!r} is not served here (patterns: {', '.join(self.env_patterns)})")
         if session_id in self.sessions:
             raise _BadRequest(f"session {session_id!r} exists already")
-        env = make(env_id, **dict(kwargs))
+        try:
+            env = make(env_id, **dict(kwargs))
+        except (TypeError, ValueError) as exc:  # the caller's kwargs do not fit the env
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"invalid kwargs for {env_id}: {type(exc).__name__}: {exc}") from exc
         base = unwrap(env)
         self.sessions[session_id] = env
         return {
@@ -108,10 +116,8 @@ class SessionHost:
         seed = payload.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
             raise _BadRequest(f"'seed' must be a non-negative integer or null, got {seed!r}")
-        try:
+        with _bad_request("'options'"):
             options = wire.decode_options(payload.get("options"))
-        except ConfigError as exc:
-            raise _BadRequest(str(exc)) from None
         obs, info = env.reset(seed=seed, options=options)
         task = unwrap(env).task
         return {
@@ -125,10 +131,8 @@ class SessionHost:
         env = self._env(session_id)
         if "action" not in payload:
             raise _BadRequest("step takes {'action': {'text': str} | {'message': object} | ...}")
-        try:
+        with _bad_request("'action'"):
             action = wire.decode_action(payload["action"])
-        except ConfigError as exc:
-            raise _BadRequest(str(exc)) from None
         obs, reward, terminated, truncated, info = env.step(action)
         return {
             "observation": wire.encode_messages(obs),
@@ -145,7 +149,8 @@ class SessionHost:
         state = payload.get("rng_state")
         if not isinstance(state, Mapping):
             raise _BadRequest("sample_action takes {'rng_state': the generator's state}")
-        rng = wire.decode_rng(state)
+        with _bad_request("'rng_state'"):
+            rng = wire.decode_rng(state)
         action = unwrap(env).sample_action(rng)
         return {"action": wire.encode_action(action), "rng_state": wire.encode_rng(rng)}
 
@@ -177,6 +182,15 @@ class SessionHost:
 
 class _SessionMissing(Exception):
     pass
+
+
+@contextlib.contextmanager
+def _bad_request(what: str) -> Iterator[None]:
+    """Turn any failure to decode the caller's ``what`` into a 400 (it is the caller's input)."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        raise _BadRequest(f"invalid {what}: {type(exc).__name__}: {str(exc)[:500]}") from None
 
 
 class _BadRequest(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import collections
 import contextlib
@@ -18,6 +19,15 @@ from agentgym.server.workers import Worker, WorkerLost, WorkerPool, WorkerTimeou
 Reply = tuple[int, bytes]
 #: How many recently lost session ids are remembered (to answer 410 instead of 404).
 LOST_MEMORY = 4096
+# Why a session was lost: one string each, not one per session.
+_DIED = "its worker process died (crashed, killed or restarted)"
+_TIMED_OUT = "timed out"
+_CLOSED = "closed"
+
+
+def _fresh(text: str) -> str:
+    """An equal string that is a new object (see :meth:`ServerState.compact`)."""
+    return text.encode().decode()
 
 
 @dataclass(frozen=True)
@@ -67,22 +77,26 @@ class Session:
 
 
 class Latencies:
-    """The last few thousand call durations of one operation, for p50/p99."""
+    """The last few thousand call durations of one operation, for p50/p99.
+
+    A ring of C doubles, not a deque of float objects: thousands of floats made during a burst
+    would outlive it scattered over the heap, and each pins a whole allocator arena (1 MiB).
+    """
 
     def __init__(self, size: int = 4096) -> None:
-        self.samples: collections.deque[float] = collections.deque(maxlen=size)
+        self.samples = array.array("d", bytes(8 * size))
         self.count = 0
 
     def add(self, seconds: float) -> None:
         """Record one call."""
-        self.samples.append(seconds)
+        self.samples[self.count % len(self.samples)] = seconds
         self.count += 1
 
     def summary(self) -> dict[str, float]:
         """Call count and p50/p99/max in milliseconds over the recent window."""
-        if not self.samples:
+        if not self.count:
             return {"count": self.count}
-        xs = sorted(self.samples)
+        xs = sorted(self.samples[: min(self.count, len(self.samples))])
         pick = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000  # noqa: E731
         return {"count": self.count, "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": xs[-1] * 1000}
 
@@ -99,7 +113,20 @@ class ServerState:
         self.counters: collections.Counter[str] = collections.Counter()
         self.latency: dict[str, Latencies] = collections.defaultdict(Latencies)
         self.started = time.time()
+        self._idle_reason = f"idle for more than the {config.session_ttl_s:g}s session TTL"
+        self._forgotten = 0  # sessions forgotten since the last compaction
         self._reaper: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Future[Reply]] = set()
+        #: The refusal beyond capacity, built once: refusing must cost (almost) nothing.
+        self.busy_reply: Reply = error_reply(
+            "busy",
+            f"the server holds its maximum of {config.max_sessions} sessions",
+            retry_after=config.retry_after_s,
+        )
+
+    def full(self) -> bool:
+        """True when a new session would exceed ``max_sessions`` (counting those being created)."""
+        return len(self.sessions) + self.creating >= self.config.max_sessions
 
     async def start(self) -> None:
         """Start the workers and the idle reaper."""
@@ -123,8 +150,22 @@ class ServerState:
         ):
             session.worker.sessions = max(0, session.worker.sessions - 1)
         self.lost[session.id] = why
+        self._forgotten += 1
         while len(self.lost) > LOST_MEMORY:
             self.lost.popitem(last=False)
+
+    def compact(self) -> None:
+        """Rebuild the long-lived tables with fresh objects, so the heap a burst left can be freed.
+
+        CPython's allocator frees a 1 MiB arena only when every object in it is gone. The few
+        thousand ids and counts a burst leaves behind (lost-session ids, counter values) were
+        allocated among its short-lived objects, one or two per arena, and would keep tens of MB
+        resident after the load; copied now, they pack into a few arenas. Runs from the reaper.
+        """
+        if self._forgotten:
+            self._forgotten = 0
+            self.lost = collections.OrderedDict((_fresh(k), v) for k, v in self.lost.items())
+        self.counters = collections.Counter({_fresh(k): int(str(v)) for k, v in self.counters.items()})
 
     def lookup(self, session_id: str) -> Session | Reply:
         """The live session, or the error reply for an unknown or lost one."""
@@ -135,7 +176,7 @@ class ServerState:
                 return error_reply("session_lost", f"session {session_id} was lost: {why}")
             return error_reply("not_found", f"no session {session_id!r} on this server")
         if session.generation != session.worker.generation or not session.worker.alive:
-            self._forget(session, "its worker process died (crashed, killed or restarted)")
+            self._forget(session, _DIED)
             self.counters["sessions_lost"] += 1
             return error_reply("session_lost", f"session {session_id} was lost: its worker process died")
         return session
@@ -145,13 +186,9 @@ class ServerState:
         if not env_allowed(env_id, self.config.env_patterns):
             patterns = ", ".join(self.config.env_patterns)
             return error_reply("env_not_allowed", f"env {env_id!r} is not served here (serving {patterns})")
-        if len(self.sessions) + self.creating >= self.config.max_sessions:
+        if self.full():
             self.counters["busy"] += 1
-            return error_reply(
-                "busy",
-                f"the server holds its maximum of {self.config.max_sessions} sessions",
-                retry_after=self.config.retry_after_s,
-            )
+            return self.busy_reply
         self.creating += 1
         try:
             worker = await self.pool.wait_for_worker(self.config.create_timeout_s)
@@ -183,10 +220,10 @@ class ServerState:
             session.inflight -= 1
             session.last_used = time.monotonic()
         if status in (410, 504):
-            self._forget(session, "timed out" if status == 504 else "its worker process died")
+            self._forget(session, _TIMED_OUT if status == 504 else _DIED)
             self.counters["sessions_lost"] += 1
         elif op == "close":
-            self._forget(session, "closed")
+            self._forget(session, _CLOSED)
             self.counters["sessions_closed"] += 1
         return status, out
 
@@ -215,26 +252,39 @@ class ServerState:
             await asyncio.sleep(interval)
             try:
                 await self.reap()
+                self.compact()  # both cheap (ms) every few seconds; they give back what a burst left
+                release_memory()
             except Exception:  # the reaper must outlive any one failure
                 self.counters["reaper_errors"] += 1
 
     async def reap(self) -> int:
-        """Close sessions idle longer than the TTL and forget those whose worker died."""
+        """Free sessions idle longer than the TTL and forget those whose worker died.
+
+        An expired session is freed here at once (its slot counts towards ``max_sessions`` no
+        more); the close it needs on its worker is queued there without waiting for it, so one busy
+        or hung worker delays only its own closes, not the reaping of every other session.
+        """
         now = time.monotonic()
+        ttl = self.config.session_ttl_s
         reaped = 0
         for session in list(self.sessions.values()):
             if session.generation != session.worker.generation:
-                self._forget(session, "its worker process died")
+                self._forget(session, _DIED)
                 self.counters["sessions_lost"] += 1
-            elif session.inflight == 0 and now - session.last_used > self.config.session_ttl_s:
-                ttl = self.config.session_ttl_s
-                self._forget(session, f"idle for more than the {ttl:g}s session TTL")
+            elif session.inflight == 0 and now - session.last_used > ttl:
+                self._forget(session, self._idle_reason)
                 self.counters["sessions_reaped"] += 1
                 reaped += 1
                 if session.worker.alive:
-                    with contextlib.suppress(WorkerLost):
-                        await session.worker.call("close", session.id, b"", self.config.call_timeout_s)
+                    closing = session.worker.call("close", session.id, b"", self.config.call_timeout_s)
+                    self._closing.add(closing)
+                    closing.add_done_callback(self._closed)
         return reaped
+
+    def _closed(self, closing: asyncio.Future[Reply]) -> None:
+        self._closing.discard(closing)
+        if not closing.cancelled() and closing.exception() is not None:  # WorkerLost: gone anyway
+            self.counters["reaper_close_errors"] += 1
 
     # ----- reporting -----------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:
@@ -249,6 +299,27 @@ class ServerState:
             "worker_restarts": self.pool.restarts,
             "process": process_stats(),
         }
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the OS (glibc ``malloc_trim``), after load has gone.
+
+    CPython frees objects into glibc's arenas, which keep the pages: after a burst of thousands of
+    connections and refusals the front's RSS would stay tens of MB above its baseline for good.
+    """
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
 
 
 def process_stats(pid: int | None = None) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 Messages travel in the OpenAI chat format (:meth:`Message.to_dict`; images as base64 PNG data
 URLs), ``info`` dicts as JSON with non-JSON values written as their ``repr`` (as the trajectory
 store writes them), so a trajectory recorded over HTTP or Ray is byte-identical to one recorded
-in-process. Bodies are written by the standard library with the store's rules and read with orjson
-when installed; anything orjson refuses (lone surrogates, integers beyond 64 bits, NaN) falls back
-to the standard library, which round-trips them.
+in-process. Bodies are written by the standard library with the store's rules and read by
+:func:`agentgym.core.safejson.loads_untrusted` (orjson when installed, the standard library for what
+orjson refuses: lone surrogates, integers beyond 64 bits, NaN), which bounds size and nesting depth:
+a body nested deeper than :data:`MAX_DEPTH` is a 400, never a ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import numpy as np
 from agentgym.core.env import Action
 from agentgym.core.errors import AgentGymError, ConfigError, EnvError
 from agentgym.core.messages import Message
+from agentgym.core.safejson import loads_untrusted
 from agentgym.core.task import Task
 from agentgym.core.tools import ToolSpec
-
-try:  # optional speed-up
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson is in the server extra
-    _orjson = None
+from agentgym.core.verdict import Verdict
 
 #: Largest request body the server reads (bytes); bigger bodies get 413.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Deepest nesting of arrays and objects read from a body (server side and client side).
+MAX_DEPTH = 64
+#: Largest answer body a client decodes (bytes).
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
 class ServerError(EnvError):
@@ -61,6 +63,7 @@ ERROR_CODES: dict[str, tuple[int, type[ServerError]]] = {
     "not_found": (404, ServerError),
     "unknown_env": (404, ServerError),
     "env_not_allowed": (403, ServerError),
+    "method_not_allowed": (405, ServerError),
     "payload_too_large": (413, ServerError),
     "invalid_config": (422, ServerError),
     "env_state": (409, ServerError),
@@ -78,20 +81,20 @@ def dumps(value: Any) -> bytes:
     The standard library writes them, with the trajectory store's rules (``default=repr``), so what
     crosses the wire is stored exactly as an in-process run stores it.
     """
-    return json.dumps(value, default=repr, ensure_ascii=True).encode("ascii")
+    return json.dumps(value, default=_plain, ensure_ascii=True).encode("ascii")
 
 
-def loads(data: bytes | str) -> Any:
-    """Parse JSON bytes; raises :class:`ConfigError` on malformed input."""
-    if _orjson is not None:
-        try:
-            return _orjson.loads(data)
-        except _orjson.JSONDecodeError:
-            pass  # lone surrogates and NaN are valid for the standard library
+def _plain(value: Any) -> Any:
+    """A :class:`Verdict` (``info["verdict"]``) as its dict, as the store writes it; else ``repr``."""
+    return value.to_dict() if isinstance(value, Verdict) else repr(value)
+
+
+def loads(data: bytes | str, max_bytes: int = MAX_BODY_BYTES, what: str = "the request body") -> Any:
+    """Parse untrusted JSON bytes (bounded size and depth); raises :class:`ConfigError` on bad input."""
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the request body is not valid JSON ({exc})") from None
+        return loads_untrusted(data, max_bytes=max_bytes, max_depth=MAX_DEPTH, what=what)
+    except ValueError as exc:  # UntrustedJSONError, and anything a decoder raises on odd input
+        raise ConfigError(str(exc)) from None
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import signal
 import sys
 from multiprocessing.connection import Connection
 
+from agentgym.server.host import SessionHost, error_reply
+
 
 def _die_with_parent() -> None:
     """PR_SET_PDEATHSIG: SIGKILL this process when the server process exits (Linux only)."""
@@ -25,6 +27,15 @@ def _die_with_parent() -> None:
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)
+
+
+def _answer(host: SessionHost, data: bytes) -> tuple[int, bytes]:
+    """One request's reply; nothing one request does may end the loop (other sessions live here)."""
+    try:
+        op, session_id, body = pickle.loads(data)
+        return host.handle(str(op), str(session_id), bytes(body))
+    except Exception as exc:  # RecursionError, MemoryError, a bug: answer it, keep serving
+        return error_reply("internal", f"the worker failed on this request: {type(exc).__name__}: {exc}")
 
 
 def main(argv: list[str]) -> int:
@@ -38,7 +49,6 @@ def main(argv: list[str]) -> int:
     config = json.loads(argv[1]) if len(argv) > 1 else {}
     import agentgym.environments  # noqa: F401  (register the built-in families before the first call)
     from agentgym.registry import registry
-    from agentgym.server.host import SessionHost
 
     for module in config.get("imports", []):
         importlib.import_module(module)
@@ -51,8 +61,7 @@ def main(argv: list[str]) -> int:
                 data = conn.recv_bytes()
             except (EOFError, OSError):
                 break
-            op, session_id, body = pickle.loads(data)
-            reply = host.handle(op, session_id, body)
+            reply = _answer(host, data)
             try:
                 conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
             except OSError:

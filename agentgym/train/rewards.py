@@ -4,14 +4,19 @@ Every function returns **per-turn rewards** (one float per turn of the episode);
 turn ``t``'s reward on the last token the agent sampled in that turn. An episode whose status is
 not trainable (by default anything but ``ok``: ``env_error``, ``agent_error``, ``timeout``,
 ``verifier_error``, ``truncated``) gets ``None``: it is masked out of the batch, never scored 0.
+
+The outcome is the final :class:`~agentgym.core.verdict.Verdict`'s score (typed on the trajectory);
+per-turn process scores are what the env reports under the agreed ``info`` key
+:data:`~agentgym.core.env.TURN_SCORE_KEY` (``"turn_score"``), whatever the env.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
+from agentgym.core.env import TURN_SCORE_KEY
 from agentgym.core.errors import ConfigError
 from agentgym.trajectory import Trajectory
 from agentgym.verifiers.noise import backward_correct
@@ -26,8 +31,8 @@ class RewardConfig:
     """How trajectories are scored for training.
 
     ``kind``: ``outcome`` (the episode's final score on its last turn), ``turn`` (the env's own
-    per-turn rewards), ``gra`` (gated reward accumulation over per-turn scores read from
-    ``turn.info[turn_score_key]``), ``igpo`` (information gain per turn plus the outcome; needs
+    per-turn rewards), ``gra`` (gated reward accumulation over the per-turn scores the env reports
+    as ``info["turn_score"]``), ``igpo`` (information gain per turn plus the outcome; needs
     the gold-answer scores, see :mod:`agentgym.train.igpo`). ``noise`` = ``(rho_fp, rho_fn)``
     applies the verifiers' backward correction to the outcome. ``trainable_statuses`` are the
     episode statuses that take part in training.
@@ -36,9 +41,28 @@ class RewardConfig:
     kind: RewardKind = "outcome"
     gra_threshold: float = 1.0
     gra_weight: float = 1.0
-    turn_score_key: str = "valid_guess"
     noise: tuple[float, float] | None = None
     trainable_statuses: tuple[str, ...] = DEFAULT_TRAINABLE
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RewardConfig:
+        """Rebuild a config from its ``asdict`` form (a run's ``config.json``); typos are rejected.
+
+        ``turn_score_key`` (older runs: the per-turn signal is now the env's ``info["turn_score"]``)
+        is dropped.
+        """
+        known = {f.name for f in fields(cls)}
+        fields_ = {k: v for k, v in data.items() if k != "turn_score_key"}
+        unknown = sorted(set(fields_) - known)
+        if unknown:
+            raise ConfigError(f"unknown RewardConfig field(s) {unknown}; known: {sorted(known)}")
+        if fields_.get("noise") is not None:
+            fields_["noise"] = tuple(fields_["noise"])
+        if "trainable_statuses" in fields_:
+            fields_["trainable_statuses"] = tuple(fields_["trainable_statuses"])
+        config = cls(**fields_)
+        config.validate()
+        return config
 
     def validate(self) -> None:
         """Raise ConfigError on an unknown kind or bad rates."""
@@ -55,8 +79,9 @@ def is_trainable(traj: Trajectory, statuses: Sequence[str] = DEFAULT_TRAINABLE) 
 
 def outcome_score(traj: Trajectory) -> float:
     """The episode's outcome: the final verdict's score when there is one, else the summed reward."""
-    if traj.verdict is not None and not traj.verdict.get("error") and "score" in traj.verdict:
-        return float(traj.verdict["score"])
+    verdict = traj.verdict
+    if verdict is not None and not verdict.unscored:
+        return verdict.score
     return traj.reward
 
 
@@ -73,15 +98,18 @@ def turn_rewards(traj: Trajectory) -> list[float]:
     return [float(t.reward) for t in traj.turns]
 
 
-def gra_rewards(
-    traj: Trajectory, key: str = "valid_guess", threshold: float = 1.0, weight: float = 1.0
-) -> list[float]:
-    """G-RA: per-turn scores ``turn.info[key]`` count only when the outcome reaches ``threshold``.
+def turn_scores(traj: Trajectory) -> list[float]:
+    """The per-turn scores the env declared (``info["turn_score"]``); a turn without one scores 0."""
+    return [float(t.info.get(TURN_SCORE_KEY, 0.0)) for t in traj.turns]
+
+
+def gra_rewards(traj: Trajectory, threshold: float = 1.0, weight: float = 1.0) -> list[float]:
+    """G-RA: the env's per-turn scores count only when the outcome reaches ``threshold``.
 
     Reuses :func:`agentgym.verifiers.process.gated_accumulation`; the outcome is added to the last
-    turn either way. A turn without the key scores 0.
+    turn either way. A turn without a declared score (:func:`turn_scores`) scores 0.
     """
-    scores = [float(t.info.get(key, 0.0)) for t in traj.turns]
+    scores = turn_scores(traj)
     return gated_accumulation(scores, outcome_score(traj), threshold=threshold, weight=weight)
 
 
@@ -137,7 +165,7 @@ def episode_rewards(
     if config.kind == "turn":
         return turn_rewards(traj)
     if config.kind == "gra":
-        return gra_rewards(traj, config.turn_score_key, config.gra_threshold, config.gra_weight)
+        return gra_rewards(traj, config.gra_threshold, config.gra_weight)
     if answer_scorer is None:
         raise ConfigError("igpo rewards need an answer scorer (agentgym.train.igpo.AnswerScorer)")
     return igpo_rewards(traj, answer_scorer(traj), noise=config.noise)

@@ -145,6 +145,10 @@ def env_segment(
     if sampled_ids:
         last = tokenizer.convert_ids_to_tokens([sampled_ids[-1]])[0]
         special = set(getattr(tokenizer, "all_special_tokens", ()))
+        # Some tokenizers (e.g. SmolLM2's under transformers < 5.11) leave the end-of-turn token
+        # out of all_special_tokens while flagging it special among the added tokens.
+        added = getattr(tokenizer, "added_tokens_decoder", None) or {}
+        special.update(t.content for t in added.values() if getattr(t, "special", False))
         if last in special and tail.startswith(last):
             tail = tail[len(last) :]
     return _encode(tokenizer, tail)

@@ -23,9 +23,15 @@ GENERATORS: dict[str, str] = {
     "games/chess_endgame": "agentgym.tasks.games.chess_endgame:ChessEndgameGenerator",
 }
 
-#: Eval and demo plan of the built-in games: the env's own move budget ends an episode in eval;
-#: the demo plays one level-0 task, at most 12 turns.
-GAME_PLAN = SuitePlan(max_turns=None, demo_levels=1, demo_per_level=1, demo_max_turns=12)
+#: Eval plan of the built-in games: the env's own move budget ends an episode; out of the demo.
+GAME_PLAN = SuitePlan(max_turns=None, demo_levels=0)
+#: The built-in game in the demo, and its plan there: one level-0 task, at most 4 guesses (the
+#: solver needs 3 on it).
+DEMO_GAME = "games/wordle-v0"
+DEMO_GAME_PLAN = SuitePlan(max_turns=None, demo_levels=1, demo_per_level=1, demo_max_turns=4)
+#: Eval plan of the TextArena games with frozen suites (fixed seeds, the registered random
+#: opponent): the registry's turn cap; out of the demo (no scripted solver plays them).
+TEXTARENA_PLAN = SuitePlan(max_turns="spec", demo_levels=0)
 
 #: Built-in env id -> (entry point, max turns, description).
 BUILTIN_ENVS: dict[str, tuple[str, int, str]] = {
@@ -95,12 +101,14 @@ def register_envs() -> None:
             max_turns=max_turns,
             description=description,
             generator=BUILTIN_GENERATORS[env_id],
-            suite_plan=GAME_PLAN,
+            suite_plan=DEMO_GAME_PLAN if env_id == DEMO_GAME else GAME_PLAN,
         )
     from agentgym.environments.games.ta_registry import MAX_TURNS, available_games
     from agentgym.environments.games.ta_registry import env_id as ta_env_id
+    from agentgym.tasks.pools import TEXTARENA_GAMES, suite_name
 
     for game, entry in available_games().items():
+        frozen = game in TEXTARENA_GAMES  # a frozen suite of fixed seeds (agentgym.tasks.pools)
         env_id = ta_env_id(game)
         players = int(entry["num_players"])
         seats = (
@@ -113,6 +121,8 @@ def register_envs() -> None:
             max_turns=MAX_TURNS,
             description=f"TextArena {game} ({seats}).",
             extras=("games",),
+            suites=(f"{suite_name('games', f'ta-{game}')}@v1",) if frozen else (),
+            suite_plan=TEXTARENA_PLAN if frozen else None,
         )
 
 

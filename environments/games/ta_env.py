@@ -97,7 +97,8 @@ class TextArenaEnv(Env):
 
     # ----- episode ------------------------------------------------------------------------------
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
-        ta_seed = int(self.np_random.integers(2**31 - 1))
+        given = self._given_task(options.get("task"))  # a frozen suite's (game, seed) task
+        ta_seed = int(given.spec["seed"]) if given is not None else int(self.np_random.integers(2**31 - 1))
         self._rng = EpisodeRandom(ta_seed)
         self.final_rewards, self.end_reason, self._last_text = None, "", {}
         self._history, self._history_chars = {}, {}
@@ -110,10 +111,29 @@ class TextArenaEnv(Env):
             spec={"source": "textarena", "game": self.game, "num_players": self.num_players, "seed": ta_seed},
             answer=None,
         )
+        if given is not None:
+            self.task = given
         seat = f" as Player {self.player} of {self.num_players}" if self.num_players > 1 else ""
         text = self._remember(self.player, render_messages(messages))
         obs = [Message("system", SYSTEM.format(game=self.game, seat=seat)), Message("user", text)]
         return obs, {"player": self.player, "rewards": self._zero_rewards(), "game": self.game}
+
+    def _given_task(self, task: Any) -> Task | None:
+        """``options["task"]`` checked: a TextArena Task of this game and seat count (None: draw a seed)."""
+        if task is None:
+            return None
+        spec = task.spec if isinstance(task, Task) else {}
+        if not (
+            spec.get("source") == "textarena"
+            and spec.get("game") == self.game
+            and spec.get("num_players") == self.num_players
+            and isinstance(spec.get("seed"), int)
+        ):
+            raise EnvError(
+                f"options['task'] must be a TextArena Task of {self.game} for {self.num_players} "
+                "player(s) with an int 'seed' in its spec"
+            )
+        return task
 
     def _step(self, action: Message) -> StepResult:
         actor, ta = self.player, self._ta

@@ -26,6 +26,7 @@ from agentgym.core.task import Task
 from agentgym.core.verdict import Verdict
 from agentgym.environments.gui.actions import ACTION_HELP, GUI_TOOLS, ActionError, GuiAction, parse_action
 from agentgym.tasks.base import task_rng
+from agentgym.verifiers.base import Rubric, RubricItem, term
 
 OBSERVATION_MODES = ("screenshot", "dom", "both")
 SHOP_VIEWPORT = (800, 600)
@@ -37,33 +38,42 @@ _BOX_AT = """([x, y]) => {
 }"""
 
 
+#: UI-R1's reward: half for the action type, half for its argument (a named Rubric).
+ACTION_RUBRIC = Rubric([RubricItem("type", None, 0.5), RubricItem("argument", None, 0.5)], name="gui_action")
+
+
+def _argument_ok(action: GuiAction, answer: dict[str, Any]) -> bool:
+    """Whether the predicted action's argument is right (its type already is)."""
+    kind = action.kind
+    if kind == "click":
+        x, y, w, h = answer["box"]
+        if action.element_id is not None:
+            return answer.get("element_id") is not None and action.element_id == answer["element_id"]
+        return x <= float(action.x) <= x + w and y <= float(action.y) <= y + h  # type: ignore[arg-type]
+    if kind == "type":
+        return (action.text or "").strip() == str(answer.get("text", "")).strip()
+    if kind == "press":
+        return (action.text or "").lower() == str(answer.get("text", "")).lower()
+    if kind == "select":
+        return action.element_id == answer.get("element_id") and (action.text or "").strip() == answer.get(
+            "text"
+        )
+    return True
+
+
 def action_reward(action: GuiAction | None, answer: dict[str, Any]) -> Verdict:
-    """UI-R1 style rule reward: 0.5 for the right action type, 0.5 more for the right argument."""
+    """UI-R1 style rule reward (:data:`ACTION_RUBRIC`): 0.5 for the right type, 0.5 for its argument.
+
+    The argument term scores only when the type is right; an unreadable action scores 0 on both.
+    """
     if action is None:
-        return Verdict(0.0, False, kind="gui_action", details={"format": False})
+        off = {"type": term("type", 0.0), "argument": term("argument", 0.0)}
+        return ACTION_RUBRIC.combine(off, format=False)
     type_ok = action.kind == answer["action"]
-    arg_ok = False
-    if type_ok:
-        kind = action.kind
-        if kind == "click":
-            x, y, w, h = answer["box"]
-            if action.element_id is not None:
-                arg_ok = answer.get("element_id") is not None and action.element_id == answer["element_id"]
-            else:
-                arg_ok = x <= float(action.x) <= x + w and y <= float(action.y) <= y + h  # type: ignore[arg-type]
-        elif kind == "type":
-            arg_ok = (action.text or "").strip() == str(answer.get("text", "")).strip()
-        elif kind == "press":
-            arg_ok = (action.text or "").lower() == str(answer.get("text", "")).lower()
-        elif kind == "select":
-            arg_ok = action.element_id == answer.get("element_id") and (
-                action.text or ""
-            ).strip() == answer.get("text")
-        else:
-            arg_ok = True
-    score = 0.5 * type_ok + 0.5 * (type_ok and arg_ok)
+    arg_ok = _argument_ok(action, answer) if type_ok else False
+    terms = {"type": term("type", float(type_ok)), "argument": term("argument", float(type_ok and arg_ok))}
     details = {"format": True, "type_ok": type_ok, "arg_ok": arg_ok, "predicted": action.to_dict()}
-    return Verdict(score, type_ok and arg_ok, kind="gui_action", details=details)
+    return ACTION_RUBRIC.combine(terms, **details)
 
 
 class ActionPredictionEnv(Env):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agentgym.registry import registry
+from agentgym.registry import SuitePlan, registry
+from agentgym.tasks.pools import MINIWOB_SOLVED, suite_name
 
 #: MiniWoB++ tasks registered as ``gui/miniwob-<task>-v0``: every page with a scripted solver and a
 #: spread of the rest, 60 in all (each registered id costs ~18 check_env episodes in CI). Every other
@@ -39,10 +40,24 @@ MINIWOB_EXCLUDED: dict[str, str] = {
 #: Longer turn limits for tasks that need many actions.
 MAX_TURNS: dict[str, int] = {"click-checkboxes-large": 20, "form-sequence": 16, "tic-tac-toe": 16}
 DEFAULT_MAX_TURNS = 12
+#: Eval plan of the MiniWoB pages with frozen seeds (those with scripted solvers); out of the demo.
+PAGE_PLAN = SuitePlan(max_turns="spec", demo_levels=0)
+#: The page in the demo (the GUI family's one demo task), and its plan there: one seed, 2 actions.
+DEMO_PAGE = "click-test"
+DEMO_PAGE_PLAN = SuitePlan(max_turns="spec", demo_levels=1, demo_per_level=1, demo_max_turns=2)
+#: The UI-R1 action sets: one reply per task; out of the demo (the page above stands for the family).
+ACTION_PLANS = {"miniwob": SuitePlan(demo_levels=0), "shop": SuitePlan(demo_levels=0)}
+
+
+def _page_plan(task: str) -> SuitePlan | None:
+    if task not in MINIWOB_SOLVED:
+        return None
+    return DEMO_PAGE_PLAN if task == DEMO_PAGE else PAGE_PLAN
 
 
 def register_envs() -> None:
-    """Register the GUI envs (idempotent); the ``miniwob`` package is not imported here."""
+    """Register the GUI envs and ``agentgym gui`` (idempotent); ``miniwob`` is not imported here."""
+    registry.register_command("gui", "agentgym.cli.gui_cmd:gui_app")
     for task in MINIWOB_TASKS:
         env_id = f"gui/miniwob-{task}-v0"
         registry.register(
@@ -53,6 +68,8 @@ def register_envs() -> None:
             description=f"MiniWoB++ {task} in headless Chromium (screenshot + DOM, the page's reward).",
             extras=("gui",),
             system=("chromium",),
+            suites=(f"{suite_name('gui', f'miniwob-{task}')}@v1",) if task in MINIWOB_SOLVED else (),
+            suite_plan=_page_plan(task),
         )
     registry.register(
         "gui/miniwob-v0",
@@ -68,6 +85,8 @@ def register_envs() -> None:
         "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
         kwargs={"source": "miniwob"},
         max_turns=1,
+        suites=("gui/action_miniwob@v1",),
+        suite_plan=ACTION_PLANS["miniwob"],
         description="UI-R1 style action prediction on MiniWoB++ screenshots: one action, rule reward.",
     )
     registry.register(
@@ -75,5 +94,7 @@ def register_envs() -> None:
         "agentgym.environments.gui.action_prediction:ActionPredictionEnv",
         kwargs={"source": "shop"},
         max_turns=1,
+        suites=("gui/action_shop@v1",),
+        suite_plan=ACTION_PLANS["shop"],
         description="UI-R1 style action prediction on the web shop's pages (800x600): one action.",
     )

@@ -2,8 +2,10 @@
 
 The agent answers inside ``<answer></answer>`` tags or through the ``submit_answer`` tool. A
 readable answer ends the episode with the verifier's score; an unreadable one gets an error
-observation and another try (up to the registered ``max_turns``). Tasks drawn on ``reset`` come
-from the env's ``split`` (``train`` by default), so training never sees a held-out task.
+observation and another try (up to the registered ``max_turns``). The generator's ``verify`` runs
+under the verifier contract (:class:`~agentgym.verifiers.wrapped.GeneratorVerifier`: size cap, time
+limit, unscored on error). Tasks drawn on ``reset`` come from the env's ``split`` (``train`` by
+default), so training never sees a held-out task.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agentgym.core.tools import ToolCallError, ToolSpec, object_schema, parse_to
 from agentgym.tasks.base import TaskGenerator
 from agentgym.tasks.registry import make_generator
 from agentgym.tasks.splits import SPLITS, pose_task, split_of
+from agentgym.verifiers.wrapped import DEFAULT_TIMEOUT_S, GeneratorVerifier
 
 SUBMIT = ToolSpec(
     "submit_answer",
@@ -47,7 +50,12 @@ class GeneratedTaskEnv(Env):
         if split not in SPLITS:
             raise EnvError(f"split must be one of {SPLITS}, got {split!r}")
         self.generator: TaskGenerator = make_generator(generator, **(difficulty or {}))
+        self.verifier = GeneratorVerifier(self.generator, timeout_s=self.verify_timeout_s())
         self.split = split
+
+    def verify_timeout_s(self) -> float:
+        """The time limit of one ``verify`` call (subclasses with slow scorers raise it)."""
+        return DEFAULT_TIMEOUT_S
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
         task = self.task = pose_task(options, self.generator, self.np_random, self.split)
@@ -64,7 +72,7 @@ class GeneratedTaskEnv(Env):
             return self._retry(f"bad tool call: {exc}", None)
         call_id = calls[-1].id if calls and action.tool_calls else None
         response = f"<answer>{calls[-1].arguments['answer']}</answer>" if calls else action.text
-        verdict = self.generator.verify(self.task, response)
+        verdict = self.verifier.verify(self.task, response)
         problem = verdict.details.get("format_error")
         if problem and not verdict.unscored:
             return self._retry(str(problem), call_id)

@@ -11,8 +11,10 @@ never truncated), with one terminal reward:
   closest it got at the end, so a model that only sometimes answers with a number gets a signal;
 - ``0.0`` when no reply held a number.
 
-Each turn's ``info`` carries ``valid_guess`` (1.0 or 0.0) and ``consistent`` (whether the guess
-respects all feedback so far): per-turn scores for process rewards such as G-RA. This env is
+Each turn's ``info`` carries its per-turn score under the agreed key ``turn_score``
+(:data:`agentgym.core.env.TURN_SCORE_KEY`): 1.0 when the reply held a number, else 0.0 (also as
+``valid_guess``), which process rewards such as G-RA read; and ``consistent`` (whether the guess
+respects all feedback so far). This env is
 what ``agentgym train`` and ``bench/train.py`` use to show that rewards rise with RL on CPU with the
 bundled 135M model; it is a real, deterministic env (it passes ``check_env``).
 """
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from agentgym.core.env import Action, Env, StepResult
+from agentgym.core.env import TURN_SCORE_KEY, Action, Env, StepResult
 from agentgym.core.errors import EnvError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
@@ -91,7 +93,8 @@ class GuessNumberEnv(Env):
         lo, hi = self._bounds
         consistent = guess is not None and lo <= guess <= hi
         self._guesses.append(guess)
-        info: dict[str, Any] = {"valid_guess": float(guess is not None), "consistent": float(consistent)}
+        valid = float(guess is not None)
+        info: dict[str, Any] = {TURN_SCORE_KEY: valid, "valid_guess": valid, "consistent": float(consistent)}
         left = self.max_guesses - len(self._guesses)
         if guess == self._secret:
             return self._end("Correct!", info)

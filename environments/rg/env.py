@@ -15,3 +15,10 @@ class ReasoningGymEnv(GeneratedTaskEnv):
 
     family = "rg"
     step_in_thread = True
+
+    def verify_timeout_s(self) -> float:
+        """A backstop only; the worker enforces ``score_timeout`` itself (killing the scorer).
+
+        Calls queue for the one worker and its first call starts it, so this waits much longer.
+        """
+        return max(120.0, 10.0 * float(self.generator.config.score_timeout))  # type: ignore[attr-defined]

@@ -35,7 +35,8 @@ SEARCH_ENVS: dict[str, tuple[str, dict, int, str]] = {
 
 
 def register_envs() -> None:
-    """Register the search/qa generator and the search envs (idempotent)."""
+    """Register the search/qa generator, the search envs and ``agentgym search`` (idempotent)."""
+    registry.register_command("search", "agentgym.cli.search_cmd:search_app")
     registry.register_generator("search/qa", "agentgym.tasks.search.generator:SearchQAGenerator")
     for env_id, (entry, kwargs, max_turns, description) in SEARCH_ENVS.items():
         qa = env_id == "search/qa-v0"

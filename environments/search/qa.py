@@ -21,6 +21,7 @@ also carries it (``details["gold"]``), as it is only written when the episode is
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -41,6 +42,7 @@ from agentgym.tasks.search.generator import task_world
 from agentgym.tasks.search.scoring import gold_answers, score_response
 from agentgym.tasks.splits import SPLITS, draw_task, given_task, split_of
 from agentgym.verifiers.rule.answer import last_answer_block
+from agentgym.verifiers.wrapped import FunctionVerifier
 
 REWARDS = ("exact", "f1")
 INSTRUCTIONS = (
@@ -103,6 +105,9 @@ class SearchQAEnv(Env):
         }
         self.split, self.k, self.open_chars, self.max_calls = split, k, open_chars, max_calls
         self.reward_name = reward
+        # The search generator's scoring rule, under the verifier contract (cap, time limit, errors).
+        mode = "f1" if reward == "f1" else "exact"
+        self.scorer = FunctionVerifier(functools.partial(score_response, reward=mode), "search_qa")
         self.verifier: Any = None
         if reward not in REWARDS:
             from agentgym.verifiers import make_verifier
@@ -293,7 +298,7 @@ class SearchQAEnv(Env):
 
     def _judge(self, text: str) -> Verdict:
         response = f"<answer>{text}</answer>"
-        verdict = score_response(self.task, response, "f1" if self.reward_name == "f1" else "exact")  # type: ignore[arg-type]
+        verdict = self.scorer.verify(self.task, response)  # type: ignore[arg-type]
         if self.verifier is not None:
             judged = self.verifier.verify(self.task, response)
             details = {**verdict.details, **judged.details}

@@ -28,7 +28,7 @@ from agentgym.core.tools import ToolCallError, parse_tool_calls, tools_prompt
 from agentgym.core.verdict import Verdict
 from agentgym.environments.swe.oracle import oracle_edits
 from agentgym.environments.swe.tools import REPO, TOOLS, ToolFailure, Workspace
-from agentgym.tasks.swe.grading import GradeResult, grade_patch
+from agentgym.tasks.swe.grading import GradeResult, grade_patch, grade_verdict
 from agentgym.tasks.swe.patches import tree_diff, tree_files
 from agentgym.tasks.swe.record import SweTask, get_task, load_tasks
 from agentgym.tasks.swe.snapshot import agent_tree
@@ -100,7 +100,9 @@ class SwePatchEnv(Env):
             raise
         lib_path = lib if lib.startswith("/") else f"../{lib}"
         self.workspace = Workspace(self.sandbox, {"PYTHONPATH": lib_path, "PYTHONDONTWRITEBYTECODE": "1"})
-        self.swe_task, self.task = task, task.as_task()
+        given, core = options.get("task"), task.as_task()
+        # a posed core Task (a frozen suite's) is kept as given: its meta carries the suite level
+        self.swe_task, self.task = task, given if isinstance(given, Task) and given.id == core.id else core
         self.grade = None
         self.signals = []
         self._files = [rel for rel in tree_files(tree) if not rel.startswith(".git/")]
@@ -220,7 +222,7 @@ class SwePatchEnv(Env):
         details = g.to_dict(with_timing=False)
         details["tests"] = {k: v for k, v in g.tests.items() if v != "passed"}
         details["process_signals"] = [dict(s) for s in self.signals]
-        return Verdict(1.0 if g.resolved else 0.0, g.resolved, kind="swe_tests", details=details)
+        return grade_verdict(g, **details)  # the SWE rubric: resolved + similarity (a metric)
 
     def sample_action(self, rng: np.random.Generator) -> Action:
         """A random, well-formed tool call (rarely a submit, which runs the grader)."""

@@ -14,6 +14,12 @@ catalog's product-type and category vocabulary (the original uses a spaCy POS ta
 options are capped at the number of goal options so the reward stays in [0, 1], and option values
 with digits ("12 pack", "8 fl oz") match exactly like sizes (fuzzy scores put "12 pack" at 86 from
 "24 pack", which would count a wrong quantity as a match).
+
+The formula is a :class:`~agentgym.verifiers.base.Rubric` (:func:`purchase_rubric`): the terms
+``attributes`` (weight: number of goal attributes), ``options`` (weight: number of goal options)
+and ``price`` (weight 1) are a weighted mean, and ``type`` (``r_type``) is a multiplicative gate on
+it; the score is rounded to 6 digits and passes at 1. Every term is named in the verdict's
+``details["items"]``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 from agentgym.core.verdict import Verdict
 from agentgym.tasks.webshop import vocab
 from agentgym.tasks.webshop.catalog import CATEGORY_SEP
+from agentgym.verifiers.base import Rubric, RubricItem, term
 
 FUZZY_THRESHOLD = 85
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -139,10 +146,29 @@ def option_matches(product: Mapping[str, Any], goal_options: Sequence[str], boug
     return min(n, len(goal_options))
 
 
-def get_reward(
+def purchase_rubric(n_goal_attributes: int, n_goal_options: int) -> Rubric:
+    """WebShop's reward as a rubric: ``type`` x weighted mean of attributes, options and price."""
+    return Rubric(
+        [
+            RubricItem("attributes", None, float(n_goal_attributes)),
+            RubricItem("options", None, float(n_goal_options)),
+            RubricItem("price", None, 1.0),
+            RubricItem("type", None, gate=True),
+        ],
+        name="webshop",
+        pass_threshold=1.0,
+        digits=6,
+    )
+
+
+def _share(matched: int, wanted: int) -> float:
+    return matched / wanted if wanted else 1.0  # nothing wanted: a weight-0 term, all matched
+
+
+def _purchase(
     product: Mapping[str, Any], goal: Mapping[str, Any], options: Mapping[str, str]
-) -> tuple[float, dict[str, Any]]:
-    """The reward of buying ``product`` with ``options`` for ``goal``, and its breakdown."""
+) -> tuple[Verdict, dict[str, Any]]:
+    """The rubric's verdict of a purchase and the breakdown WebShop reports."""
     goal_attrs = list(goal["attributes"])
     goal_opts = (
         list(goal["options"].values()) if isinstance(goal["options"], Mapping) else list(goal["options"])
@@ -153,7 +179,13 @@ def get_reward(
     n_att = attribute_matches(product, goal_attrs)
     n_opt = option_matches(product, goal_opts, options)
     denom = len(goal_attrs) + len(goal_opts) + 1
-    total = (n_att + n_opt + int(r_price)) / denom * parts["r_type"]
+    n_goal_att, n_goal_opt = len(goal_attrs), len(goal_opts)
+    terms = {
+        "attributes": term("attributes", _share(n_att, n_goal_att), matched=n_att, wanted=n_goal_att),
+        "options": term("options", _share(n_opt, n_goal_opt), matched=n_opt, wanted=n_goal_opt),
+        "price": term("price", float(r_price), price=price, upper=float(goal["price_upper"])),
+        "type": term("type", parts["r_type"], **parts),
+    }
     info = {
         **parts,
         "r_att": round(n_att / len(goal_attrs), 4) if goal_attrs else None,
@@ -165,17 +197,26 @@ def get_reward(
         "attributes_matched": n_att,
         "options_matched": n_opt,
     }
-    return round(total, 6), info
+    return purchase_rubric(len(goal_attrs), len(goal_opts)).combine(terms), info
+
+
+def get_reward(
+    product: Mapping[str, Any], goal: Mapping[str, Any], options: Mapping[str, str]
+) -> tuple[float, dict[str, Any]]:
+    """The reward of buying ``product`` with ``options`` for ``goal``, and its breakdown."""
+    verdict, info = _purchase(product, goal, options)
+    return verdict.score, info
 
 
 def purchase_verdict(
     product: Mapping[str, Any], goal: Mapping[str, Any], options: Mapping[str, str]
 ) -> Verdict:
-    """The Verdict of a purchase: WebShop's reward as the score, passed when it is 1."""
-    reward, info = get_reward(product, goal, options)
+    """The Verdict of a purchase: WebShop's reward as the score (its rubric), passed when it is 1."""
+    verdict, info = _purchase(product, goal, options)
     details = {
         **info,
         "bought": {"asin": product["asin"], "title": product["title"], "price": float(product["price"])},
         "bought_options": dict(options),
+        "items": verdict.details["items"],
     }
-    return Verdict(reward, reward >= 1.0, kind="webshop", details=details)
+    return Verdict(verdict.score, verdict.passed, verdict.kind, details, verdict.error)

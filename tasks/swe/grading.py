@@ -8,6 +8,9 @@ FAIL_TO_PASS + PASS_TO_PASS in a fresh sandbox (:mod:`agentgym.tasks.swe.testrun
 means: the patch applied, the signed report is valid and untampered, no collection error, exit
 code 0, and every listed test ran and passed. The SWE-RL similarity is -1 when the patch does not
 apply, else difflib's ratio to the oracle patch.
+
+:func:`grade_verdict` turns a grade into the episode's Verdict through :data:`SWE_RUBRIC`: the term
+``resolved`` (weight 1) is the score; ``similarity`` (weight 0) is a metric, reported, never scored.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentgym.core.verdict import Verdict
 from agentgym.tasks.swe.patches import apply_patch, is_protected, similarity, split_patch, tree_files
 from agentgym.tasks.swe.record import SweTask
 from agentgym.tasks.swe.snapshot import buggy_tree
 from agentgym.tasks.swe.testrun import TestReport, run_tests, scratch_dir
+from agentgym.verifiers.base import Rubric, RubricItem, term
 
 # Added lines in non-test files that reach into the test runner: no bug fix in a library needs them.
 RUNNER_REFERENCE = re.compile(
@@ -54,6 +59,25 @@ class GradeResult:
         if not with_timing:
             data.pop("seconds")
         return data
+
+
+#: SWE's reward: resolved (1/0) is the score; the SWE-RL patch similarity a weight-0 metric.
+SWE_RUBRIC = Rubric(
+    [RubricItem("resolved", None, 1.0), RubricItem("similarity", None, 0.0)], name="swe_tests"
+)
+
+
+def grade_verdict(grade: GradeResult, **details: Any) -> Verdict:
+    """The Verdict of a grade (:data:`SWE_RUBRIC`); ``details`` go next to the rubric's breakdown.
+
+    The similarity term's score is the similarity clipped at 0 (it is -1 when the patch did not
+    apply; the raw value is in its details).
+    """
+    terms = {
+        "resolved": term("resolved", float(grade.resolved), grade.resolved),
+        "similarity": term("similarity", max(0.0, grade.similarity), similarity=grade.similarity),
+    }
+    return SWE_RUBRIC.combine(terms, **details)
 
 
 def restore_protected(tree: Path, pristine: Path) -> None:

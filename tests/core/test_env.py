@@ -31,7 +31,7 @@ def test_step_before_reset_and_after_end_raise_env_error():
         env.step("1")
     env.reset(seed=1)
     _, reward, terminated, _, info = env.step(str(env.task.answer))
-    assert terminated and reward == 1.0 and info["verdict"]["passed"]
+    assert terminated and reward == 1.0 and info["verdict"].passed
     with pytest.raises(EnvError, match="over"):
         env.step("1")
 

@@ -15,7 +15,7 @@ def test_max_turns_truncates_and_attaches_verdict():
     assert env.step("0")[3] is False
     _obs, _reward, terminated, truncated, info = env.step("0")
     assert truncated and not terminated
-    assert info["verdict"]["kind"] == "no_answer" and info["truncated_by"] == "max_turns"
+    assert info["verdict"].kind == "no_answer" and info["truncated_by"] == "max_turns"
     with pytest.raises(EnvError):
         env.step("1")
     env.reset(seed=0)

@@ -4,6 +4,7 @@ from fractions import Fraction
 import pytest
 
 from agentgym.core.messages import Message
+from agentgym.core.verdict import Verdict
 from agentgym.eval.metrics import (
     bootstrap_mean_ci,
     evaluate_agent,
@@ -101,7 +102,7 @@ def traj(env, group, sample, status="ok", passed=False, reward=None, level=0, to
         )
         for i in range(turns)
     ]
-    verdict = {"passed": passed, "score": reward} if status in ("ok", "truncated") else None
+    verdict = Verdict(reward, passed, "x") if status in ("ok", "truncated") else None
     return Trajectory(
         episode_id=f"t{group:06d}-s{sample:03d}",
         env_id=env,

@@ -5,6 +5,7 @@ import re
 
 import agentgym.progress as progress
 from agentgym.core.messages import Message
+from agentgym.core.verdict import Verdict
 from agentgym.eval.runner import run_eval
 from agentgym.progress import RolloutProgress
 from agentgym.trajectory import Trajectory, Turn
@@ -13,7 +14,7 @@ from tests.eval.helpers import counting_oracle, tiny_suite
 
 def _traj(env_id: str, passed: bool) -> Trajectory:
     turn = Turn(0, [], Message("assistant", "x"), reward=float(passed), terminated=True)
-    verdict = {"score": float(passed), "passed": passed}
+    verdict = Verdict(float(passed), passed, "x")
     return Trajectory(f"{env_id}-{passed}", env_id, "agent", 0, turns=[turn], verdict=verdict)
 
 

@@ -11,11 +11,21 @@ from agentgym.eval.suites import (
     require_heldout,
     select_tasks,
 )
+from agentgym.registry import spec as registry_spec
 from agentgym.tasks.io import write_tasks
 from agentgym.tasks.registry import make_generator
 from agentgym.tasks.splits import split_of
 from agentgym.tasks.suite import list_suites, load_suite
 from tests.eval.helpers import counting_oracle
+
+SEVEN_FAMILIES = ("games", "gui", "puzzles", "rg", "search", "swe", "webshop")
+#: Demo entries of the families added with issue 19: one task each, a few turns.
+ONE_TASK_DEMO = {
+    "games/wordle-v0": 4,
+    "gui/miniwob-click-test-v0": 2,
+    "swe/patch-v0": 2,
+    "webshop/shop-text-v0": 5,
+}
 
 
 def test_named_suites_cover_every_family_and_generator():
@@ -26,7 +36,8 @@ def test_named_suites_cover_every_family_and_generator():
     assert posed == frozen  # every frozen suite is in `all`
     envs = {e.env_id for e in suites["puzzles"].entries}
     assert set(GENERATED_ENVS) <= envs and "puzzles/maze-v0" in envs  # multi-turn maze too
-    assert {e.env_id for e in suites["demo"].entries} == {e.env_id for e in suites["all"].entries}
+    assert {e.env_id for e in suites["demo"].entries} <= {e.env_id for e in suites["all"].entries}
+    assert set(suites["demo"].families) == set(suites["all"].families) == set(SEVEN_FAMILIES)
 
 
 def test_demo_suite_is_small_and_held_out():
@@ -37,6 +48,9 @@ def test_demo_suite_is_small_and_held_out():
         if entry.env_id == "search/qa-v0":  # one question per hop count, 1 to 4
             assert entry.env_kwargs == {"max_turns": 10}
             assert sorted(t.meta["level"] for t in tasks) == [0, 1, 2, 3]
+            continue
+        if entry.env_id in ONE_TASK_DEMO:
+            assert len(tasks) == 1 and entry.env_kwargs == {"max_turns": ONE_TASK_DEMO[entry.env_id]}
             continue
         assert len(tasks) == 2
         if entry.env_id == "puzzles/maze-v0":
@@ -105,13 +119,17 @@ def test_an_env_that_cannot_pose_the_tasks_fails_before_running(tmp_path):
 
 
 def test_the_oracle_solves_the_whole_demo_suite_within_its_turn_caps(tmp_path):
-    result = run_eval("demo", [counting_oracle()], tmp_path, progress=False)
+    demo = get_suite("demo")
+    assert set(demo.families) == set(SEVEN_FAMILIES)
+    assert set(ONE_TASK_DEMO) <= {e.env_id for e in demo.entries}
+    runnable = tuple(e for e in demo.entries if not registry_spec(e.env_id).requirement_problems())
+    result = run_eval(EvalSuite("demo", runnable), [counting_oracle()], tmp_path, progress=False)
     overall = result.results["agents"]["oracle"]["overall"]
-    n_entries = len(get_suite("demo").entries)
-    n_tasks = sum(len(e.load_tasks()) for e in get_suite("demo").entries)
-    assert n_tasks == 2 * (n_entries - 1) + 4  # search poses one question per hop count
+    n_tasks = sum(len(e.load_tasks()) for e in runnable)
+    n_two = len([e for e in runnable if e.env_id not in ONE_TASK_DEMO]) - 1  # search: one per hop count
+    assert n_tasks == 2 * n_two + 4 + len([e for e in runnable if e.env_id in ONE_TASK_DEMO])
     assert overall["success"] == 1.0 and overall["episodes"] == overall["tasks"] == n_tasks
-    assert set(result.results["suite"]["families"]) == {"puzzles", "rg", "search"}
+    assert {"puzzles", "rg", "search"} <= set(result.results["suite"]["families"])
 
 
 def test_multi_turn_entries_keep_every_task_solvable(tmp_path):

@@ -163,7 +163,7 @@ def test_the_runner_plays_games_with_scripted_agents():
 
     config = RolloutConfig(episodes=3, concurrency=3, progress=False)
     solved = run_rollouts("games/sokoban-v0", make_agent("oracle"), config)
-    assert all(t.status == "ok" and t.verdict["passed"] for t in solved.trajectories)
+    assert all(t.status == "ok" and t.verdict.passed for t in solved.trajectories)
     pytest.importorskip("textarena")
     played = run_rollouts("games/ta-ConnectFour-v0", make_agent("random"), config)
     assert all(t.status in ("ok", "truncated") and t.turns for t in played.trajectories)

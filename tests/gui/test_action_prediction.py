@@ -60,7 +60,7 @@ def test_the_env_scores_the_answer_1_and_a_random_click_less(source):
         obs, _ = env.reset(seed=0, options={"task": task})
         assert obs[1].images and task.spec["instruction"] in obs[1].text
         _, reward, terminated, _, info = env.step(answer_text(dict(task.answer)))
-        assert terminated and reward == 1.0 and info["verdict"]["passed"]
+        assert terminated and reward == 1.0 and info["verdict"].passed
         env.reset(seed=0, options={"task": task})
         w, h = task.spec["viewport"]
         x, y, bw, bh = task.answer.get("box") or [0, 0, 0, 0]

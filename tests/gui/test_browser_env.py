@@ -63,7 +63,7 @@ def test_a_page_driven_by_every_action_kind(page_url):
         assert obs[0].role == "tool" and obs[0].tool_call_id == "t1"
         assert 'selected="Blue"' in obs[1].text
         assert (reward, terminated, truncated) == (1.0, True, False)
-        assert info["verdict"]["passed"] and info["verdict"]["score"] == 1.0
+        assert info["verdict"].passed and info["verdict"].score == 1.0
     finally:
         env.close()
 
@@ -153,7 +153,7 @@ def test_a_killed_browser_ends_the_episode_and_is_relaunched(page_url):
         obs, _reward, terminated, truncated, info = env.step("click(1)")
         assert truncated and not terminated and "env_error" in info
         assert "crashed" in obs[0].text
-        assert info["verdict"]["error"]
+        assert info["verdict"].error
         obs, _ = env.reset(seed=0)
         assert host.launches == launches + 1 and obs[1].images
         # one crash (the step's): the reset did not wait on the context being prepared ahead on the

@@ -75,7 +75,7 @@ def test_a_wrong_click_gets_the_page_penalty():
                 "details": {"raw_reward": -1.0, "reason": None},
                 "error": None,
             }
-            or not info["verdict"]["passed"]
+            or not info["verdict"].passed
         )
     finally:
         env.close()

@@ -186,8 +186,8 @@ def test_oracle_walks_the_shortest_path(seed):
         steps += 1
         if terminated or truncated:
             break
-    assert terminated and total == 1.0 and steps == info["verdict"]["details"]["shortest"]
-    assert info["verdict"]["passed"] and info["verdict"]["details"]["path_efficiency"] == 1.0
+    assert terminated and total == 1.0 and steps == info["verdict"].details["shortest"]
+    assert info["verdict"].passed and info["verdict"].details["path_efficiency"] == 1.0
 
 
 def test_observation_shows_only_a_window_with_position_and_goal():
@@ -237,7 +237,7 @@ def test_several_calls_in_one_reply_run_in_order_and_stop_at_the_goal():
     obs, reward, terminated, _, info = env.step(Message("assistant", "", tool_calls=calls))
     assert terminated and reward == 1.0 and len(obs) == len(path)
     assert [m.tool_call_id for m in obs] == [c.id for c in calls] and "Not executed" in obs[-1].text
-    assert info["verdict"]["details"]["steps"] == len(path) - 1
+    assert info["verdict"].details["steps"] == len(path) - 1
 
 
 def test_move_budget_truncates_with_a_failed_verdict():
@@ -248,11 +248,7 @@ def test_move_budget_truncates_with_a_failed_verdict():
         _, reward, terminated, truncated, info = env.step(unwrap(env).sample_action(rng))
     assert truncated and not terminated and reward == 0.0
     verdict = info["verdict"]
-    assert (
-        not verdict["passed"]
-        and verdict["details"]["steps"] == 3
-        and verdict["details"]["path_efficiency"] == 0.0
-    )
+    assert not verdict.passed and verdict.details["steps"] == 3 and verdict.details["path_efficiency"] == 0.0
     with pytest.raises(EnvError):
         env.step("move: up")
 

@@ -143,7 +143,7 @@ def test_format_errors_get_feedback_then_truncation_with_verdict():
     for _turn in range(1, 4):
         obs, reward, terminated, truncated, info = env.step("I think it's satisfiable.")
         assert "could not be read" in obs[0].text and reward == 0.0 and not terminated
-    assert truncated and info["verdict"]["kind"] == "no_answer"
+    assert truncated and info["verdict"].kind == "no_answer"
 
 
 def test_unique_option_leaves_exactly_one_solution():

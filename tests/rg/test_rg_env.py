@@ -58,7 +58,7 @@ def test_reset_poses_the_question_and_the_reference_answer_scores_one(dataset):
     assert obs[1].role == "user" and obs[1].text == task.spec["question"] and task.family == "rg"
     assert info["task_id"] == task.id and task.spec["dataset"] == dataset
     _, reward, terminated, _, info = env.step(tagged(task.answer))
-    assert (reward, terminated, info["verdict"]["passed"]) == (1.0, True, True), info["verdict"]
+    assert (reward, terminated, info["verdict"].passed) == (1.0, True, True), info["verdict"]
 
 
 @pytest.mark.parametrize("dataset", REPRESENTATIVE)

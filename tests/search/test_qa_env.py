@@ -44,7 +44,7 @@ def test_search_open_answer_with_native_calls() -> None:
     obs, reward, terminated, _, info = env.step(
         Message("assistant", "", tool_calls=(ToolCall("c3", "answer", json.dumps({"text": task.answer[0]})),))
     )
-    assert terminated and reward == 1.0 and info["verdict"]["details"]["path_recall"] == 1.0
+    assert terminated and reward == 1.0 and info["verdict"].details["path_recall"] == 1.0
 
 
 def test_plain_text_answer_and_wrong_answer() -> None:
@@ -52,7 +52,7 @@ def test_plain_text_answer_and_wrong_answer() -> None:
     env.reset(seed=5)
     gold = env.gold_answers()
     _, reward, terminated, _, info = env.step(f"I think <answer>{gold[0]}x</answer>")
-    assert terminated and reward == 0.0 and info["verdict"]["details"]["exact"] == 0.0
+    assert terminated and reward == 0.0 and info["verdict"].details["exact"] == 0.0
 
 
 def test_f1_reward_gives_partial_credit() -> None:
@@ -64,7 +64,7 @@ def test_f1_reward_gives_partial_credit() -> None:
         task.answer[0].split()[0] if not task.answer[0].startswith("The ") else task.answer[0].split()[1]
     )
     _, reward, terminated, _, info = env.step(f"<answer>{first_word}</answer>")
-    assert terminated and 0.0 < reward < 1.0 and reward == info["verdict"]["details"]["f1"]
+    assert terminated and 0.0 < reward < 1.0 and reward == info["verdict"].details["f1"]
 
 
 def test_budget_truncates_without_answer_and_the_verdict_says_so() -> None:
@@ -73,7 +73,7 @@ def test_budget_truncates_without_answer_and_the_verdict_says_so() -> None:
     for i in range(3):
         _, reward, terminated, truncated, info = env.step(_call("search", query=f"painter {i}"))
     assert truncated and not terminated and reward == 0.0
-    assert info["verdict"]["kind"] == "no_answer" and info["verdict"]["details"]["searches"] == 3
+    assert info["verdict"].kind == "no_answer" and info["verdict"].details["searches"] == 3
     with pytest.raises(EnvError):
         env.step(_call("search", query="more"))
 
@@ -107,7 +107,7 @@ def test_gold_answer_never_reaches_the_agent_before_the_end() -> None:
         assert "gold" not in json.dumps(info)
         assert env.gold_answers() == task.answer == env.task.answer
         _, _, _, _, info = env.step("<answer>0</answer>")
-        assert info["verdict"]["details"]["gold"] == task.answer
+        assert info["verdict"].details["gold"] == task.answer
 
 
 def test_pickle_and_fork_share_the_index_and_continue_equal() -> None:
@@ -198,7 +198,7 @@ def test_unreadable_replies_end_the_episode_after_the_budget() -> None:
     for i in range(3):
         _, _, terminated, truncated, info = env.step("no idea")
         assert not terminated and truncated == (i == 2)
-    assert info["verdict"]["kind"] == "no_answer" and info["verdict"]["details"]["format_errors"] == 3
+    assert info["verdict"].kind == "no_answer" and info["verdict"].details["format_errors"] == 3
 
 
 def test_concurrent_rollouts_through_the_runner() -> None:

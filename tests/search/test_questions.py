@@ -35,7 +35,7 @@ def test_oracle_scores_one_on_200_heldout_questions_per_hop_count(hops: int) -> 
             _, reward, terminated, truncated, info = env.step(env.oracle_action())
             if terminated or truncated:
                 break
-        assert terminated and info["verdict"]["details"]["path_recall"] == 1.0
+        assert terminated and info["verdict"].details["path_recall"] == 1.0
         rewards.append(reward)
     assert np.mean(rewards) == 1.0
 

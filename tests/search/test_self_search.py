@@ -39,7 +39,7 @@ def test_self_mode_oracle_writes_the_gold_articles_and_scores_one(hops: int) -> 
             _, reward, terminated, truncated, info = env.step(env.oracle_action())
             if terminated or truncated:
                 break
-        details = info["verdict"]["details"]
+        details = info["verdict"].details
         assert terminated and reward == 1.0 and details["searches"] == hops and details["format_ok"]
 
 
@@ -49,7 +49,7 @@ def test_a_search_without_information_is_flagged() -> None:
     obs, _reward, terminated, _, _ = env.step("<search>who is it</search>")
     assert not terminated and "must be followed" in obs[0].text
     _, _, terminated, _, info = env.step(f"<answer>{env.gold_answers()[0]}</answer>")
-    assert terminated and info["verdict"]["passed"] and not info["verdict"]["details"]["format_ok"]
+    assert terminated and info["verdict"].passed and not info["verdict"].details["format_ok"]
     env.reset(seed=0)
     assert "action_error" in env.step("I have no idea")[4]
 
@@ -70,7 +70,7 @@ def test_agent_mode_answers_search_calls_with_the_simulator() -> None:
     obs, *_ = env.step('<tool_call>{"name": "search", "arguments": {"query": "Lisk copper"}}</tool_call>')
     assert "Lisk copper is described here." in obs[0].text and sim.queries == ["Lisk copper"]
     obs, _, _, truncated, info = env.step("<search>second query</search>")
-    assert "<information>" in obs[0].text and truncated and info["verdict"]["kind"] == "no_answer"
+    assert "<information>" in obs[0].text and truncated and info["verdict"].kind == "no_answer"
 
 
 def test_agent_mode_oracle_scores_one() -> None:
@@ -94,4 +94,4 @@ def test_bundled_model_as_the_search_simulator() -> None:
     obs, _, _, truncated, info = env.step("<search>the painter of The Silent Harbour</search>")
     text = obs[0].text
     body = text.split("<information>", 1)[1].split("</information>", 1)[0].strip()
-    assert body and truncated and info["verdict"]["details"]["simulator"] == "BundledAgent"
+    assert body and truncated and info["verdict"].details["simulator"] == "BundledAgent"

@@ -12,6 +12,7 @@ from agentgym.core.agent import AgentReply
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message
 from agentgym.core.task import Task
+from agentgym.core.verdict import Verdict
 from agentgym.environments.search.pool import SelfPlayPool
 from agentgym.environments.search.qa import SearchQAEnv
 from agentgym.environments.search.selfplay import ProposerEnv
@@ -31,7 +32,7 @@ def _run_oracle(env: ProposerEnv, seed: int) -> dict:
     for _ in range(5):
         _, reward, terminated, truncated, info = env.step(env.oracle_action())
         if terminated or truncated:
-            return {"reward": reward, **info["verdict"]}
+            return {"reward": reward, **info["verdict"].to_dict()}
     raise AssertionError("the oracle proposer did not finish")
 
 
@@ -71,9 +72,7 @@ def test_bad_proposals_are_rejected_with_a_reason() -> None:
     env = ProposerEnv()
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step(_call("propose", question="Who?", answer="Nobody"))
-    assert (
-        terminated and reward == 0.0 and info["verdict"]["details"]["reason"] == "no document was retrieved"
-    )
+    assert terminated and reward == 0.0 and info["verdict"].details["reason"] == "no document was retrieved"
     topic = env.task.spec["topic"]
     for proposal, reason in (
         ({"question": f"Is {topic} {topic}?", "answer": topic}, "the question contains its answer"),
@@ -87,8 +86,8 @@ def test_bad_proposals_are_rejected_with_a_reason() -> None:
         _, reward, _, _, info = env.step(_call("propose", **proposal))
         assert (
             reward == 0.0
-            and info["verdict"]["details"]["reason"] == reason
-            and "task" not in info["verdict"]["details"]
+            and info["verdict"].details["reason"] == reason
+            and "task" not in info["verdict"].details
         )
 
 
@@ -102,7 +101,7 @@ def test_a_model_rag_solver_decides_acceptance() -> None:
         if reply is None:
             env.rag_solver_spec.reply = f"<answer>{action['arguments']['answer']}</answer>"
         _, reward, terminated, _, info = env.step(_call("propose", **action["arguments"]))
-        details = info["verdict"]["details"]
+        details = info["verdict"].details
         assert terminated and details["rag_passed"] is accepted and reward == float(accepted)
         prompt = env.rag_solver_spec.prompts[-1]
         assert action["arguments"]["question"] in prompt and env.task.spec["topic_doc"] in prompt
@@ -110,7 +109,7 @@ def test_a_model_rag_solver_decides_acceptance() -> None:
 
 
 def _trajectory(passed: bool) -> Trajectory:
-    return Trajectory("e", "search/qa-v0", "a", 0, verdict={"score": float(passed), "passed": passed})
+    return Trajectory("e", "search/qa-v0", "a", 0, verdict=Verdict(float(passed), passed, "x"))
 
 
 def test_pool_admits_train_tasks_once_and_serves_the_most_learnable() -> None:

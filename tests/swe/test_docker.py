@@ -51,4 +51,4 @@ def test_oracle_episode_on_docker(docker_ready):
         if terminated:
             break
     env.close()
-    assert terminated and reward == 1.0 and info["verdict"]["details"]["similarity"] == 1.0
+    assert terminated and reward == 1.0 and info["verdict"].details["similarity"] == 1.0

@@ -115,7 +115,7 @@ def test_oracle_agent_resolves_through_the_tools(task):
         if terminated or truncated:
             break
     assert terminated and total == 1.0
-    assert info["verdict"]["passed"] and info["similarity"] == 1.0
+    assert info["verdict"].passed and info["similarity"] == 1.0
     assert info["process_signals"][0]["edit_applied"]
     env.close()
 

@@ -28,7 +28,7 @@ def test_hit_miss_and_graded_reward() -> None:
     obs, r, term, _, info = env.step("hmm")
     assert not term and info["valid_guess"] == 0.0 and "No number" in obs[0].text
     obs, r, term, trunc, info = env.step(str(secret))
-    assert term and not trunc and r == 1.0 and info["verdict"]["passed"]
+    assert term and not trunc and r == 1.0 and info["verdict"].passed
     env.reset(seed=4)
     far = 10 if secret <= 5 else 1
     for _ in range(3):
@@ -52,3 +52,18 @@ def test_oracle_and_bad_config() -> None:
 
 def test_passes_check_env() -> None:
     assert check_env("puzzles/guess-number-v0", raise_on_failure=False).passed
+
+
+def test_the_env_declares_its_per_turn_score_and_gra_reads_it() -> None:
+    from agentgym.agents.scripted import RandomAgent
+    from agentgym.core.env import TURN_SCORE_KEY
+    from agentgym.rollout import RolloutConfig, run_rollouts
+    from agentgym.train.rewards import RewardConfig, episode_rewards, turn_scores
+
+    result = run_rollouts("puzzles/guess-number-v0", RandomAgent(), RolloutConfig(3, seed=1, progress=False))
+    for traj in result.trajectories:
+        assert all(TURN_SCORE_KEY in t.info for t in traj.turns)
+        scores = turn_scores(traj)
+        assert scores == [t.info["valid_guess"] for t in traj.turns]
+        rewards = episode_rewards(traj, RewardConfig(kind="gra", gra_threshold=0.0))
+        assert rewards is not None and rewards[:-1] == scores[:-1]

@@ -107,4 +107,4 @@ def test_igpo_scorer_matches_direct_teacher_forcing(agent: Any, rollouts: list[T
         want = float(np.mean([logp[len(p) - 1 + j, t].item() for j, t in enumerate(a)]))
         assert got == pytest.approx(want, abs=1e-4)
     rewards = igpo_rewards(traj, scores)
-    assert len(rewards) == len(traj.turns) and rewards[-1] == pytest.approx(traj.verdict["score"])
+    assert len(rewards) == len(traj.turns) and rewards[-1] == pytest.approx(traj.verdict.score)

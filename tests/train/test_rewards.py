@@ -6,8 +6,10 @@ import math
 
 import pytest
 
+from agentgym.core.env import TURN_SCORE_KEY
 from agentgym.core.errors import ConfigError
 from agentgym.core.messages import Message
+from agentgym.core.verdict import Verdict
 from agentgym.train.rewards import (
     RewardConfig,
     episode_rewards,
@@ -25,10 +27,10 @@ def _traj(
     traj = Trajectory("e", "puzzles/guess-number-v0", "a", 0, status=status)  # type: ignore[arg-type]
     rewards = rewards or [0.0] * (len(scores) - 1) + [outcome]
     traj.turns = [
-        Turn(i, [Message("user", "q")], Message("assistant", str(i)), reward=r, info={"valid_guess": s})
+        Turn(i, [Message("user", "q")], Message("assistant", str(i)), reward=r, info={TURN_SCORE_KEY: s})
         for i, (s, r) in enumerate(zip(scores, rewards, strict=True))
     ]
-    traj.verdict = {"score": outcome, "passed": outcome >= 1.0, "kind": "x"}
+    traj.verdict = Verdict(outcome, outcome >= 1.0, "x")
     return traj
 
 

@@ -100,7 +100,7 @@ def test_export_formats(grpo_run: Path, tmp_path: Path, fmt: str, tokenizer: Any
         assert {"data_source", "prompt", "ability", "reward_model", "extra_info"} <= set(rows[0])
         r = rows[0]
         assert r["reward_model"]["style"] == "rule" and r["reward_model"]["ground_truth"].isdigit()
-        assert r["prompt"][0]["role"] == "system" and r["extra_info"]["split"] == "train"
+        assert r["prompt"][0]["role"] == "system" and r["extra_info"]["split"] in ("train", "heldout")
         ids, mask = r["extra_info"]["input_ids"], r["extra_info"]["loss_mask"]
     else:
         rows = [json.loads(line) for line in out.read_text().splitlines()]

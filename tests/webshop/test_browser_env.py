@@ -32,12 +32,12 @@ def test_oracle_buys_through_the_browser_and_sees_screenshots():
                 obs, reward, term, trunc, info = env.step(env.unwrapped.oracle_action())
                 if term or trunc:
                     break
-            assert term and info["verdict"]["kind"] == "webshop"
+            assert term and info["verdict"].kind == "webshop"
             rewards.append(reward)
         assert sum(rewards) / len(rewards) >= 0.95
         obs, _ = env.reset(seed=9)
         obs, reward, term, _, info = env.step("done")
-        assert term and reward == 0.0 and info["verdict"]["details"]["reason"] == "nothing bought"
+        assert term and reward == 0.0 and info["verdict"].details["reason"] == "nothing bought"
     finally:
         env.close()
 

@@ -48,8 +48,8 @@ def test_pages_list_clickables_and_a_purchase_scores():
     assert "Features:" in obs[0].text
     obs, *_ = env.step("click[< prev]")
     obs, reward, term, _, info = env.step("click[buy now]")
-    assert term and info["verdict"]["kind"] == "webshop" and reward == info["verdict"]["score"]
-    assert "Your score" in obs[0].text and "r_type" in info["verdict"]["details"]
+    assert term and info["verdict"].kind == "webshop" and reward == info["verdict"].score
+    assert "Your score" in obs[0].text and "r_type" in info["verdict"].details
 
 
 def test_invalid_actions_are_observations():
