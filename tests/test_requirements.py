@@ -50,3 +50,13 @@ def test_make_refuses_an_env_whose_extra_is_missing_before_building_it(monkeypat
     with pytest.raises(ConfigError, match=r"toy/needs-search-v0 cannot run here: .*agentgym\[search\]"):
         reg.make("toy/needs-search-v0")
     assert built == []
+
+
+def test_the_cli_error_line_keeps_the_brackets_of_the_install_command(monkeypatch, capsys):
+    from agentgym.cli.main import main
+
+    monkeypatch.setattr(req, "_installed", lambda name: name != "bm25s")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "search/qa-v0", "--agent", "oracle", "-n", "1", "--out", "/tmp/agentgym-never-written"])
+    assert exit_info.value.code == 2
+    assert "pip install 'agentgym[search]'" in capsys.readouterr().err

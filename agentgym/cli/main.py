@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     except (AgentGymError, ValueError, OSError, ImportError) as exc:
         if debug:
             raise
-        Console(stderr=True, highlight=False).print(f"[red]error:[/] {exc}", soft_wrap=True)
+        Console(stderr=True, highlight=False).print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         Console(stderr=True, highlight=False).print(
-            f"[red]error:[/] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            f"[red]error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
             soft_wrap=True,
         )
         sys.exit(2)
