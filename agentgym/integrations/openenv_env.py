@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -101,7 +103,7 @@ class AgentGymEnvironment(Environment[ChatAction, ChatObservation, ChatState]):
         self.budget = budget if budget is not None else SessionBudget(1)
         self.call_timeout_s = call_timeout_s
         self._env: Any = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor: _SessionThread | None = None
         self._closed = False
         self._state = ChatState(env_id=env_id, done=True)
 
@@ -176,7 +178,7 @@ class AgentGymEnvironment(Environment[ChatAction, ChatObservation, ChatState]):
         if self._closed:
             raise EnvError("this session is closed (idle past the server's timeout, or closed); reconnect")
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="openenv-session")
+            self._executor = _SessionThread()
         return self._executor.submit(fn)
 
     def _wait(self, future: concurrent.futures.Future[ChatObservation], timeout: float) -> ChatObservation:
@@ -353,3 +355,37 @@ def _close_quietly(env: Any, budget: SessionBudget) -> None:
 
 
 __all__ = ["AgentGymEnvironment", "CapacityError", "SessionBudget"]
+
+
+class _SessionThread:
+    """One daemon thread running a session's calls in order.
+
+    A ThreadPoolExecutor's worker is joined at interpreter exit, so one hung env would keep the
+    whole server (or a test run) from ever exiting.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._run, name="openenv-session", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run ``fn(*args)`` after the calls already queued; its result comes back in the future."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._calls.put((future, functools.partial(fn, *args)))
+        return future
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop after the queued calls (never waits: a hung call must not block the caller)."""
+        self._calls.put(None)
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # delivered to the waiting caller
+                future.set_exception(exc)

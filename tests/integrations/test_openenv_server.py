@@ -300,3 +300,19 @@ def test_manifest_command_writes_a_valid_openenv_yaml(tmp_path: Path) -> None:
     module_spec.loader.exec_module(module)
     with serving(module.app) as url:
         assert httpx.get(f"{url}/health", timeout=30).json()["status"] == "healthy"
+
+
+def test_a_hung_session_call_does_not_keep_the_process_from_exiting():
+    import subprocess
+    import sys
+
+    code = (
+        "import time\n"
+        "from agentgym.integrations.openenv_env import _SessionThread\n"
+        "worker = _SessionThread()\n"
+        "assert worker.submit(lambda x: x + 1, 1).result(5) == 2\n"
+        "worker.submit(time.sleep, 3600)\n"
+        "print('exiting')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "exiting" in done.stdout, done.stderr
